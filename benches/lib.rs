@@ -1,0 +1,1 @@
+//! Benchmarks of the scheduler; see README.md in this folder.

@@ -1,0 +1,128 @@
+//! Command-line parsing for `scheduler` (small enough to need no framework).
+
+pub(crate) const HELP: &str = "\
+scheduler: preview fire times of a trigger
+
+USAGE:
+  scheduler next --cron \"<EXPR>\" [--tz ZONE] [--after RFC3339] [--count N]
+  scheduler next --field NAME=EXPR [--field NAME=EXPR ...] [--start RFC3339] [--end RFC3339]
+                 [--tz ZONE] [--after RFC3339] [--count N]
+  scheduler next --interval DURATION [--start RFC3339] [--end RFC3339] [--tz ZONE]
+                 [--after RFC3339] [--count N]
+
+Prints up to N fire times (default 10) strictly after --after (default: now), one per
+line, in RFC 3339 with the zone's UTC offset at that instant. --tz defaults to UTC.
+--interval without --start starts at --after. --after must carry an offset (Z or +02:00).
+
+CRONTAB (--cron), POSIX/Vixie semantics:
+  [second] minute hour day-of-month month day-of-week [year]
+  5 fields; 6 with seconds first; 7 with a year last; or @yearly @annually @monthly
+  @weekly @daily @midnight @hourly.
+  *  any    5  a value    1-5  a range    */15, 1-30/5, 0/10  steps    1,15,30  lists
+  months 1-12 or jan-dec; day of week 0-7 (0 and 7 = Sunday) or sun-sat
+  day of month: L (last day), 15W (weekday nearest the 15th)
+  day of week: fri#2 (second Friday), 5#L or 5L (last Friday), +mon (AND with day of month)
+  When both day of month and day of week are restricted, a day matches if EITHER does.
+  Examples:
+    scheduler next --cron \"0 0 * * *\" --tz Europe/Berlin
+    scheduler next --cron \"*/5 * * * *\" --count 3
+    scheduler next --cron \"30 9 * * mon-fri\" --tz America/New_York
+    scheduler next --cron \"0 0 29 2 mon\"          # 29 February OR every Monday in February
+
+FIELDS (--field, repeatable), APScheduler 3 grammar, fields AND-ed:
+  year month day week day_of_week hour minute second
+  *, */n, a, a-b, a-b/n, a/n, lists; day also: last, 1st mon .. 5th sun, last fri
+  day_of_week: mon-sun (numbers count 0 = Monday, as in APScheduler)
+  Fields less significant than the last one given default to their minimum.
+  Examples:
+    scheduler next --field day_of_week=mon-fri --field hour=9-17 --field minute=*/15
+    scheduler next --field day=\"last fri\" --field hour=17 --tz Europe/Berlin
+    scheduler next --field month=2 --field day=29 --field day_of_week=mon
+
+INTERVAL (--interval): <number><unit> parts: w d h m s ms us ns
+  Examples: 90s  15m  1h30m  2d  1w  250ms
+    scheduler next --interval 1h30m --start 2026-01-01T00:00:00Z
+
+DST: a fixed-time job (no * in minute and hour) whose local time is skipped fires at the
+first instant after the gap, and fires once (the earlier) in a repeated hour; an
+interval-like job skips missing times and fires in both passes of a repeated hour.
+";
+
+/// A parsed command line.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Help(&'static str),
+    Next(NextOptions),
+}
+
+/// Options of `scheduler next`.
+#[derive(Debug, Default)]
+pub(crate) struct NextOptions {
+    pub(crate) cron: Option<String>,
+    pub(crate) fields: Vec<(String, String)>,
+    pub(crate) interval: Option<String>,
+    pub(crate) start: Option<String>,
+    pub(crate) end: Option<String>,
+    pub(crate) tz: Option<String>,
+    pub(crate) after: Option<String>,
+    pub(crate) count: Option<String>,
+}
+
+impl Command {
+    pub(crate) fn parse(argv: &[String]) -> Result<Command, String> {
+        let mut it = argv.iter();
+        match it.next().map(String::as_str) {
+            None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
+            Some("next") => parse_next(it.as_slice()),
+            Some(other) => Err(format!("unknown command `{other}`; expected `next` (see `scheduler --help`)")),
+        }
+    }
+}
+
+fn parse_next(args: &[String]) -> Result<Command, String> {
+    let mut o = NextOptions::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        if matches!(arg, "-h" | "--help") {
+            return Ok(Command::Help(HELP));
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            i += 1;
+            args.get(i).cloned().ok_or_else(|| format!("`{name}` needs a value"))
+        };
+        let once = |slot: &mut Option<String>, v: String| -> Result<(), String> {
+            if slot.is_some() {
+                return Err(format!("`{name}` given more than once"));
+            }
+            *slot = Some(v);
+            Ok(())
+        };
+        match name {
+            "--cron" => once(&mut o.cron, value()?)?,
+            "--interval" => once(&mut o.interval, value()?)?,
+            "--start" => once(&mut o.start, value()?)?,
+            "--end" => once(&mut o.end, value()?)?,
+            "--tz" => once(&mut o.tz, value()?)?,
+            "--after" => once(&mut o.after, value()?)?,
+            "--count" => once(&mut o.count, value()?)?,
+            "--field" => {
+                let v = value()?;
+                let (n, e) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("`--field {v}`: expected NAME=EXPR, like `hour=9-17`"))?;
+                o.fields.push((n.trim().to_owned(), e.to_owned()));
+            }
+            _ => return Err(format!("unknown option `{arg}` (see `scheduler next --help`)")),
+        }
+        i += 1;
+    }
+    Ok(Command::Next(o))
+}

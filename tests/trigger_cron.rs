@@ -19,17 +19,30 @@ fn five_fields_daily() {
 
 #[test]
 fn strictly_after_a_fire_time() {
-    assert_eq!(utc("0 0 * * *", "2026-01-16T00:00:00Z", 1), ["2026-01-17T00:00:00+00:00"]);
-    assert_eq!(utc("* * * * *", "2026-01-16T00:00:00.5Z", 1), ["2026-01-16T00:01:00+00:00"]);
+    assert_eq!(
+        utc("0 0 * * *", "2026-01-16T00:00:00Z", 1),
+        ["2026-01-17T00:00:00+00:00"]
+    );
+    assert_eq!(
+        utc("* * * * *", "2026-01-16T00:00:00.5Z", 1),
+        ["2026-01-16T00:01:00+00:00"]
+    );
 }
 
 #[test]
 fn six_fields_have_seconds_first() {
     assert_eq!(
         utc("*/15 * * * * *", "2026-01-01T00:00:00Z", 3),
-        ["2026-01-01T00:00:15+00:00", "2026-01-01T00:00:30+00:00", "2026-01-01T00:00:45+00:00"]
+        [
+            "2026-01-01T00:00:15+00:00",
+            "2026-01-01T00:00:30+00:00",
+            "2026-01-01T00:00:45+00:00"
+        ]
     );
-    assert_eq!(utc("30 0 12 * * *", "2026-01-01T00:00:00Z", 1), ["2026-01-01T12:00:30+00:00"]);
+    assert_eq!(
+        utc("30 0 12 * * *", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-01T12:00:30+00:00"]
+    );
 }
 
 #[test]
@@ -80,7 +93,11 @@ fn names_ranges_steps_lists() {
     // `a/n` runs from a to the end of the field.
     assert_eq!(
         utc("50/5 0 * * *", "2026-01-01T00:00:00Z", 3),
-        ["2026-01-01T00:50:00+00:00", "2026-01-01T00:55:00+00:00", "2026-01-02T00:50:00+00:00"]
+        [
+            "2026-01-01T00:50:00+00:00",
+            "2026-01-01T00:55:00+00:00",
+            "2026-01-02T00:50:00+00:00"
+        ]
     );
 }
 
@@ -107,7 +124,11 @@ fn day_of_month_or_day_of_week() {
     // `+` requires both: Friday the 13th (Feb and Mar 2026, Nov 2026).
     assert_eq!(
         utc("0 0 13 * +fri", "2026-01-01T00:00:00Z", 3),
-        ["2026-02-13T00:00:00+00:00", "2026-03-13T00:00:00+00:00", "2026-11-13T00:00:00+00:00"]
+        [
+            "2026-02-13T00:00:00+00:00",
+            "2026-03-13T00:00:00+00:00",
+            "2026-11-13T00:00:00+00:00"
+        ]
     );
 }
 
@@ -127,7 +148,11 @@ fn sparse_february_29_or_monday() {
     );
     assert_eq!(
         utc("0 0 29 2 *", "2026-01-01T00:00:00Z", 3),
-        ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00", "2036-02-29T00:00:00+00:00"]
+        [
+            "2028-02-29T00:00:00+00:00",
+            "2032-02-29T00:00:00+00:00",
+            "2036-02-29T00:00:00+00:00"
+        ]
     );
 }
 
@@ -135,11 +160,21 @@ fn sparse_february_29_or_monday() {
 fn last_nearest_weekday_and_nth() {
     assert_eq!(
         utc("0 0 L 2 *", "2026-01-01T00:00:00Z", 3),
-        ["2026-02-28T00:00:00+00:00", "2027-02-28T00:00:00+00:00", "2028-02-29T00:00:00+00:00"]
+        [
+            "2026-02-28T00:00:00+00:00",
+            "2027-02-28T00:00:00+00:00",
+            "2028-02-29T00:00:00+00:00"
+        ]
     );
     // 15W: 2026-02-15 is a Sunday -> Monday 16th; 2026-08-15 a Saturday -> Friday 14th.
-    assert_eq!(utc("0 0 15W 2 *", "2026-01-01T00:00:00Z", 1), ["2026-02-16T00:00:00+00:00"]);
-    assert_eq!(utc("0 0 15W 8 *", "2026-01-01T00:00:00Z", 1), ["2026-08-14T00:00:00+00:00"]);
+    assert_eq!(
+        utc("0 0 15W 2 *", "2026-01-01T00:00:00Z", 1),
+        ["2026-02-16T00:00:00+00:00"]
+    );
+    assert_eq!(
+        utc("0 0 15W 8 *", "2026-01-01T00:00:00Z", 1),
+        ["2026-08-14T00:00:00+00:00"]
+    );
     // First Monday of the month: 2026-02-02, 2026-03-02.
     assert_eq!(
         utc("0 9 * * mon#1", "2026-01-10T00:00:00Z", 2),
@@ -150,12 +185,20 @@ fn last_nearest_weekday_and_nth() {
         utc("0 17 * * 5L", "2026-01-01T00:00:00Z", 2),
         ["2026-01-30T17:00:00+00:00", "2026-02-27T17:00:00+00:00"]
     );
-    assert_eq!(utc("0 17 * * 5#L", "2026-01-01T00:00:00Z", 1), ["2026-01-30T17:00:00+00:00"]);
+    assert_eq!(
+        utc("0 17 * * 5#L", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-30T17:00:00+00:00"]
+    );
 }
 
 #[test]
 fn never_firing_expressions_are_rejected() {
-    for expr in ["0 0 30 2 *", "0 0 31 4 *", "0 0 31 4,6,9,11 *", "0 0 30,31 feb *"] {
+    for expr in [
+        "0 0 30 2 *",
+        "0 0 31 4 *",
+        "0 0 31 4,6,9,11 *",
+        "0 0 30,31 feb *",
+    ] {
         let err = parse_cron(expr).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NeverFires, "{expr}: {err}");
         assert_eq!(err.field(), Some("day of month"));
@@ -166,28 +209,109 @@ fn never_firing_expressions_are_rejected() {
     let err = parse_cron("0 0 30 2 +mon").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NeverFires, "{err}");
     // A year in the past never fires again after its start bound.
-    let err = CronTrigger::new("0 0 1 1 * * 2020").start(at("2026-01-01T00:00:00Z")).build().unwrap_err();
+    let err = CronTrigger::builder("0 0 1 1 * * 2020")
+        .start(at("2026-01-01T00:00:00Z"))
+        .build()
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NeverFires);
 }
 
 #[test]
 fn errors_name_field_position_and_expectation() {
     let cases: &[(&str, ErrorKind, Option<&str>, Option<usize>, &str)] = &[
-        ("61 * * * *", ErrorKind::Cron, Some("minute"), Some(0), "out of range 0-59"),
-        ("0 24 * * *", ErrorKind::Cron, Some("hour"), Some(2), "out of range 0-23"),
-        ("* * 0 * *", ErrorKind::Cron, Some("day of month"), Some(4), "out of range 1-31"),
-        ("* * * 13 *", ErrorKind::Cron, Some("month"), Some(6), "out of range 1-12"),
-        ("* * * * 8", ErrorKind::Cron, Some("day of week"), Some(8), "out of range 0-7"),
-        ("* * * * mon#6", ErrorKind::Cron, Some("day of week"), Some(12), "1-5 or L"),
-        ("* * * foo *", ErrorKind::Cron, Some("month"), Some(6), "`foo`"),
-        ("*/0 * * * *", ErrorKind::Cron, Some("minute"), Some(2), "at least 1"),
-        ("5-1 * * * *", ErrorKind::Cron, Some("minute"), Some(0), "backwards"),
-        ("1,,2 * * * *", ErrorKind::Cron, Some("minute"), Some(2), "empty"),
+        (
+            "61 * * * *",
+            ErrorKind::Cron,
+            Some("minute"),
+            Some(0),
+            "out of range 0-59",
+        ),
+        (
+            "0 24 * * *",
+            ErrorKind::Cron,
+            Some("hour"),
+            Some(2),
+            "out of range 0-23",
+        ),
+        (
+            "* * 0 * *",
+            ErrorKind::Cron,
+            Some("day of month"),
+            Some(4),
+            "out of range 1-31",
+        ),
+        (
+            "* * * 13 *",
+            ErrorKind::Cron,
+            Some("month"),
+            Some(6),
+            "out of range 1-12",
+        ),
+        (
+            "* * * * 8",
+            ErrorKind::Cron,
+            Some("day of week"),
+            Some(8),
+            "out of range 0-7",
+        ),
+        (
+            "* * * * mon#6",
+            ErrorKind::Cron,
+            Some("day of week"),
+            Some(12),
+            "1-5 or L",
+        ),
+        (
+            "* * * foo *",
+            ErrorKind::Cron,
+            Some("month"),
+            Some(6),
+            "`foo`",
+        ),
+        (
+            "*/0 * * * *",
+            ErrorKind::Cron,
+            Some("minute"),
+            Some(2),
+            "at least 1",
+        ),
+        (
+            "5-1 * * * *",
+            ErrorKind::Cron,
+            Some("minute"),
+            Some(0),
+            "backwards",
+        ),
+        (
+            "1,,2 * * * *",
+            ErrorKind::Cron,
+            Some("minute"),
+            Some(2),
+            "empty",
+        ),
         ("* * * *", ErrorKind::Cron, None, Some(0), "4 fields"),
-        ("* * * * * * * *", ErrorKind::Cron, None, Some(0), "8 fields"),
+        (
+            "* * * * * * * *",
+            ErrorKind::Cron,
+            None,
+            Some(0),
+            "8 fields",
+        ),
         ("", ErrorKind::Cron, None, None, "empty"),
-        ("@fortnightly", ErrorKind::Cron, None, Some(0), "@fortnightly"),
-        ("0 0 * * * * 1800", ErrorKind::Cron, Some("year"), Some(12), "1970-4999"),
+        (
+            "@fortnightly",
+            ErrorKind::Cron,
+            None,
+            Some(0),
+            "@fortnightly",
+        ),
+        (
+            "0 0 * * * * 1800",
+            ErrorKind::Cron,
+            Some("year"),
+            Some(12),
+            "1970-4999",
+        ),
         ("* L * * *", ErrorKind::Cron, Some("hour"), Some(2), "`l`"),
     ];
     for (expr, kind, field, pos, needle) in cases {
@@ -195,14 +319,20 @@ fn errors_name_field_position_and_expectation() {
         assert_eq!(err.kind(), *kind, "{expr}: {err}");
         assert_eq!(err.field(), *field, "{expr}: {err}");
         assert_eq!(err.position(), *pos, "{expr}: {err}");
-        assert!(err.to_string().contains(needle), "{expr}: `{err}` lacks `{needle}`");
-        assert!(err.expected().is_some(), "{expr}: {err} says nothing of what is valid");
+        assert!(
+            err.to_string().contains(needle),
+            "{expr}: `{err}` lacks `{needle}`"
+        );
+        assert!(
+            err.expected().is_some(),
+            "{expr}: {err} says nothing of what is valid"
+        );
     }
 }
 
 #[test]
 fn bounds_are_inclusive() {
-    let t: Trigger = CronTrigger::new("0 0 * * *")
+    let t: Trigger = CronTrigger::builder("0 0 * * *")
         .start(at("2026-01-10T00:00:00Z"))
         .end(at("2026-01-12T00:00:00Z"))
         .build()
@@ -210,15 +340,19 @@ fn bounds_are_inclusive() {
         .into();
     assert_eq!(
         next_n(&t, Zone::UTC, "2026-01-01T00:00:00Z", 5),
-        ["2026-01-10T00:00:00+00:00", "2026-01-11T00:00:00+00:00", "2026-01-12T00:00:00+00:00"]
+        [
+            "2026-01-10T00:00:00+00:00",
+            "2026-01-11T00:00:00+00:00",
+            "2026-01-12T00:00:00+00:00"
+        ]
     );
-    let err = CronTrigger::new("0 0 * * *")
+    let err = CronTrigger::builder("0 0 * * *")
         .start(at("2026-01-10T00:00:00Z"))
         .end(at("2026-01-09T00:00:00Z"))
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Bounds);
-    let err = CronTrigger::new("0 0 * * *")
+    let err = CronTrigger::builder("0 0 * * *")
         .start(at("2026-01-10T01:00:00Z"))
         .end(at("2026-01-10T02:00:00Z"))
         .build()
@@ -230,7 +364,10 @@ fn bounds_are_inclusive() {
 fn next_fire_time_contract() {
     let t = Trigger::cron("0 * * * *").expect("valid");
     // Without a previous fire: at or after now.
-    assert_eq!(t.next_fire_time(None, at("2026-01-01T10:00:00Z")), Some(at("2026-01-01T10:00:00Z")));
+    assert_eq!(
+        t.next_fire_time(None, at("2026-01-01T10:00:00Z")),
+        Some(at("2026-01-01T10:00:00Z"))
+    );
     // With one: strictly after it, whatever now is (so missed runs are visible).
     assert_eq!(
         t.next_fire_time(Some(at("2026-01-01T10:00:00Z")), at("2026-01-01T15:30:00Z")),

@@ -6,19 +6,26 @@ use scheduler_triggers::{CronFields, CronTrigger, IntervalTrigger, Trigger, Zone
 use tests::{at, next_n};
 
 fn cron(expr: &str, tz: &str) -> (Trigger, Zone) {
-    let t = CronTrigger::new(expr).tz(tz).build().expect("valid cron");
+    let t = CronTrigger::builder(expr).tz(tz).build().expect("valid cron");
     let zone = t.zone();
     (t.into(), zone)
 }
 
 fn fields(f: CronFields, tz: &str) -> (Trigger, Zone) {
-    let t = CronTrigger::from_fields(f).tz(tz).build().expect("valid fields");
+    let t = CronTrigger::from_fields(f)
+        .tz(tz)
+        .build()
+        .expect("valid fields");
     let zone = t.zone();
     (t.into(), zone)
 }
 
 fn check(t: (Trigger, Zone), after: &str, expected: &[&str]) {
-    assert_eq!(next_n(&t.0, t.1, after, expected.len()), expected, "after {after}");
+    assert_eq!(
+        next_n(&t.0, t.1, after, expected.len()),
+        expected,
+        "after {after}"
+    );
 }
 
 // ===== Europe/Berlin: 2026-03-29 02:00 -> 03:00, 2026-10-25 03:00 -> 02:00 =====
@@ -62,12 +69,20 @@ fn berlin_interval_like_skips_gap() {
     check(
         cron("*/30 * * * *", "Europe/Berlin"),
         "2026-03-29T01:10:00+01:00",
-        &["2026-03-29T01:30:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-29T03:30:00+02:00"],
+        &[
+            "2026-03-29T01:30:00+01:00",
+            "2026-03-29T03:00:00+02:00",
+            "2026-03-29T03:30:00+02:00",
+        ],
     );
     check(
         fields(CronFields::new().minute("*/30"), "Europe/Berlin"),
         "2026-03-29T01:10:00+01:00",
-        &["2026-03-29T01:30:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-29T03:30:00+02:00"],
+        &[
+            "2026-03-29T01:30:00+01:00",
+            "2026-03-29T03:00:00+02:00",
+            "2026-03-29T03:30:00+02:00",
+        ],
     );
 }
 
@@ -81,16 +96,28 @@ fn berlin_interval_like_fires_in_both_passes() {
         "2026-10-25T02:30:00+01:00",
         "2026-10-25T03:00:00+01:00",
     ];
-    check(cron("*/30 * * * *", "Europe/Berlin"), "2026-10-25T01:10:00+02:00", &expected);
+    check(
+        cron("*/30 * * * *", "Europe/Berlin"),
+        "2026-10-25T01:10:00+02:00",
+        &expected,
+    );
     check(
         fields(CronFields::new().minute("*/30"), "Europe/Berlin"),
         "2026-10-25T01:10:00+02:00",
         &expected,
     );
     // From inside the first pass: the second pass is still ahead.
-    check(cron("*/30 * * * *", "Europe/Berlin"), "2026-10-25T02:10:00+02:00", &expected[2..]);
+    check(
+        cron("*/30 * * * *", "Europe/Berlin"),
+        "2026-10-25T02:10:00+02:00",
+        &expected[2..],
+    );
     // From inside the second pass.
-    check(cron("*/30 * * * *", "Europe/Berlin"), "2026-10-25T02:10:00+01:00", &expected[4..]);
+    check(
+        cron("*/30 * * * *", "Europe/Berlin"),
+        "2026-10-25T02:10:00+01:00",
+        &expected[4..],
+    );
 }
 
 #[test]
@@ -98,7 +125,11 @@ fn berlin_several_gap_times_fire_once() {
     check(
         cron("0,30 2 * * *", "Europe/Berlin"),
         "2026-03-28T12:00:00Z",
-        &["2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00", "2026-03-30T02:30:00+02:00"],
+        &[
+            "2026-03-29T03:00:00+02:00",
+            "2026-03-30T02:00:00+02:00",
+            "2026-03-30T02:30:00+02:00",
+        ],
     );
 }
 
@@ -108,7 +139,12 @@ fn berlin_seconds_field_in_overlap() {
     check(
         cron("0 */20 2 * * *", "Europe/Berlin"),
         "2026-10-25T02:30:00+02:00",
-        &["2026-10-25T02:40:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T02:20:00+01:00", "2026-10-25T02:40:00+01:00"],
+        &[
+            "2026-10-25T02:40:00+02:00",
+            "2026-10-25T02:00:00+01:00",
+            "2026-10-25T02:20:00+01:00",
+            "2026-10-25T02:40:00+01:00",
+        ],
     );
 }
 
@@ -124,7 +160,11 @@ fn new_york_spring() {
     check(
         cron("0 * * * *", "America/New_York"),
         "2026-03-08T00:30:00-05:00",
-        &["2026-03-08T01:00:00-05:00", "2026-03-08T03:00:00-04:00", "2026-03-08T04:00:00-04:00"],
+        &[
+            "2026-03-08T01:00:00-05:00",
+            "2026-03-08T03:00:00-04:00",
+            "2026-03-08T04:00:00-04:00",
+        ],
     );
 }
 
@@ -183,7 +223,10 @@ fn lord_howe_spring() {
         &["2026-10-04T02:30:00+11:00", "2026-10-04T02:45:00+11:00"],
     );
     check(
-        fields(CronFields::new().hour("2").minute("15"), "Australia/Lord_Howe"),
+        fields(
+            CronFields::new().hour("2").minute("15"),
+            "Australia/Lord_Howe",
+        ),
         "2026-10-03T00:00:00Z",
         &["2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00"],
     );
@@ -234,7 +277,7 @@ fn chatham_spring() {
 
 #[test]
 fn interval_ignores_dst() {
-    let t: Trigger = IntervalTrigger::new(std::time::Duration::from_secs(3600))
+    let t: Trigger = IntervalTrigger::builder(std::time::Duration::from_secs(3600))
         .start(at("2026-10-25T00:00:00+02:00"))
         .tz("Europe/Berlin")
         .build()
@@ -262,8 +305,12 @@ fn fixed_time_classification() {
     assert!(!fixed("30 * * * *"));
     assert!(!fixed("0 */2 * * *"));
     assert!(!fixed("@hourly"));
-    let fixed_fields =
-        |f: CronFields| CronTrigger::from_fields(f).build().expect("valid").is_fixed_time();
+    let fixed_fields = |f: CronFields| {
+        CronTrigger::from_fields(f)
+            .build()
+            .expect("valid")
+            .is_fixed_time()
+    };
     assert!(fixed_fields(CronFields::new().hour("2")));
     assert!(!fixed_fields(CronFields::new().minute("*/20")));
     assert!(!fixed_fields(CronFields::new().second("*/10")));

@@ -8,29 +8,45 @@ use scheduler_triggers::{
 use tests::{at, next_n};
 
 fn interval(every: &str) -> scheduler_triggers::IntervalBuilder {
-    IntervalTrigger::new(parse_duration(every).expect("valid duration"))
+    IntervalTrigger::builder(parse_duration(every).expect("valid duration"))
 }
 
 #[test]
 fn grid_from_start() {
-    let t: Trigger = interval("90m").start(at("2026-01-01T00:00:00Z")).build().expect("valid").into();
+    let t: Trigger = interval("90m")
+        .start(at("2026-01-01T00:00:00Z"))
+        .build()
+        .expect("valid")
+        .into();
     // Before start: the start itself.
     assert_eq!(
         next_n(&t, Zone::UTC, "2025-12-31T00:00:00Z", 2),
         ["2026-01-01T00:00:00+00:00", "2026-01-01T01:30:00+00:00"]
     );
     // A start in the past continues at the next slot of its grid.
-    assert_eq!(next_n(&t, Zone::UTC, "2026-01-01T02:00:00Z", 1), ["2026-01-01T03:00:00+00:00"]);
+    assert_eq!(
+        next_n(&t, Zone::UTC, "2026-01-01T02:00:00Z", 1),
+        ["2026-01-01T03:00:00+00:00"]
+    );
     // On a slot: strictly after.
-    assert_eq!(next_n(&t, Zone::UTC, "2026-01-01T03:00:00Z", 1), ["2026-01-01T04:30:00+00:00"]);
+    assert_eq!(
+        next_n(&t, Zone::UTC, "2026-01-01T03:00:00Z", 1),
+        ["2026-01-01T04:30:00+00:00"]
+    );
     // Without previous, at-or-after now.
-    assert_eq!(t.next_fire_time(None, at("2026-01-01T03:00:00Z")), Some(at("2026-01-01T03:00:00Z")));
+    assert_eq!(
+        t.next_fire_time(None, at("2026-01-01T03:00:00Z")),
+        Some(at("2026-01-01T03:00:00Z"))
+    );
 }
 
 #[test]
 fn without_start_the_first_run_waits_one_interval() {
     let t = Trigger::interval(Duration::from_secs(30)).expect("valid");
-    assert_eq!(t.next_fire_time(None, at("2026-01-01T00:00:00Z")), Some(at("2026-01-01T00:00:30Z")));
+    assert_eq!(
+        t.next_fire_time(None, at("2026-01-01T00:00:00Z")),
+        Some(at("2026-01-01T00:00:30Z"))
+    );
     assert_eq!(
         t.next_fire_time(Some(at("2026-01-01T00:00:30Z")), at("2026-01-01T00:10:00Z")),
         Some(at("2026-01-01T00:01:00Z"))
@@ -45,24 +61,42 @@ fn end_is_inclusive() {
         .build()
         .expect("valid")
         .into();
-    assert_eq!(next_n(&t, Zone::UTC, "2026-01-01T00:00:00Z", 5), ["2026-01-01T01:00:00+00:00", "2026-01-01T02:00:00+00:00"]);
+    assert_eq!(
+        next_n(&t, Zone::UTC, "2026-01-01T00:00:00Z", 5),
+        ["2026-01-01T01:00:00+00:00", "2026-01-01T02:00:00+00:00"]
+    );
 }
 
 #[test]
 fn sub_second_and_weeks() {
-    let t: Trigger = interval("250ms").start(at("2026-01-01T00:00:00Z")).build().expect("valid").into();
+    let t: Trigger = interval("250ms")
+        .start(at("2026-01-01T00:00:00Z"))
+        .build()
+        .expect("valid")
+        .into();
     let times: Vec<_> = t.iter_after(at("2026-01-01T00:00:00Z")).take(4).collect();
     assert_eq!(times[3], at("2026-01-01T00:00:01Z"));
     assert_eq!(times[0], at("2026-01-01T00:00:00.250Z"));
-    let t: Trigger = interval("1w").start(at("2026-01-05T00:00:00Z")).build().expect("valid").into();
-    assert_eq!(next_n(&t, Zone::UTC, "2026-01-06T00:00:00Z", 1), ["2026-01-12T00:00:00+00:00"]);
+    let t: Trigger = interval("1w")
+        .start(at("2026-01-05T00:00:00Z"))
+        .build()
+        .expect("valid")
+        .into();
+    assert_eq!(
+        next_n(&t, Zone::UTC, "2026-01-06T00:00:00Z", 1),
+        ["2026-01-12T00:00:00+00:00"]
+    );
 }
 
 #[test]
 fn zero_interval_and_bad_bounds_are_rejected() {
-    let err = IntervalTrigger::new(Duration::ZERO).build().unwrap_err();
+    let err = IntervalTrigger::builder(Duration::ZERO).build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Duration);
-    let err = interval("1h").start(at("2026-01-02T00:00:00Z")).end(at("2026-01-01T00:00:00Z")).build().unwrap_err();
+    let err = interval("1h")
+        .start(at("2026-01-02T00:00:00Z"))
+        .end(at("2026-01-01T00:00:00Z"))
+        .build()
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Bounds);
 }
 
@@ -87,7 +121,10 @@ fn durations() {
         let err = d(bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Duration, "{bad}");
         assert_eq!(err.position(), pos, "{bad}: {err}");
-        assert!(err.to_string().contains(needle), "{bad}: `{err}` lacks `{needle}`");
+        assert!(
+            err.to_string().contains(needle),
+            "{bad}: `{err}` lacks `{needle}`"
+        );
     }
 }
 
@@ -95,13 +132,27 @@ fn durations() {
 fn date_trigger() {
     let t = Trigger::Date(DateTrigger::new(at("2026-06-01T12:00:00Z")));
     // Without a previous fire it returns its instant, even when past (misfire rules apply later).
-    assert_eq!(t.next_fire_time(None, at("2026-07-01T00:00:00Z")), Some(at("2026-06-01T12:00:00Z")));
-    assert_eq!(t.next_fire_time(Some(at("2026-06-01T12:00:00Z")), at("2026-06-01T12:00:00Z")), None);
-    assert_eq!(next_n(&t, Zone::UTC, "2026-01-01T00:00:00Z", 3), ["2026-06-01T12:00:00+00:00"]);
+    assert_eq!(
+        t.next_fire_time(None, at("2026-07-01T00:00:00Z")),
+        Some(at("2026-06-01T12:00:00Z"))
+    );
+    assert_eq!(
+        t.next_fire_time(Some(at("2026-06-01T12:00:00Z")), at("2026-06-01T12:00:00Z")),
+        None
+    );
+    assert_eq!(
+        next_n(&t, Zone::UTC, "2026-01-01T00:00:00Z", 3),
+        ["2026-06-01T12:00:00+00:00"]
+    );
     let soon = Trigger::after(Duration::from_secs(1800));
-    let Trigger::Date(d) = soon else { panic!("after() is a date trigger") };
+    let Trigger::Date(d) = soon else {
+        panic!("after() is a date trigger")
+    };
     let delta = d.at() - chrono::Utc::now();
-    assert!(delta.num_seconds() > 1700 && delta.num_seconds() <= 1800, "{delta}");
+    assert!(
+        delta.num_seconds() > 1700 && delta.num_seconds() <= 1800,
+        "{delta}"
+    );
 }
 
 #[test]
@@ -111,7 +162,11 @@ fn any_and_all() {
     let any = Trigger::any(vec![daily9.clone(), daily17]).expect("valid");
     assert_eq!(
         next_n(&any, Zone::UTC, "2026-01-01T10:00:00Z", 3),
-        ["2026-01-01T17:00:00+00:00", "2026-01-02T09:00:00+00:00", "2026-01-02T17:00:00+00:00"]
+        [
+            "2026-01-01T17:00:00+00:00",
+            "2026-01-02T09:00:00+00:00",
+            "2026-01-02T17:00:00+00:00"
+        ]
     );
     // 09:00 on the days that are also Mondays (2026-01-05, 2026-01-12).
     let mondays = Trigger::cron("* * * * mon").expect("valid");
@@ -122,7 +177,10 @@ fn any_and_all() {
     );
     let tuesdays = Trigger::cron("0 9 * * tue").expect("valid");
     let mondays9 = Trigger::cron("0 9 * * mon").expect("valid");
-    assert_eq!(Trigger::all(vec![mondays9, tuesdays]).unwrap_err().kind(), ErrorKind::NeverFires);
+    assert_eq!(
+        Trigger::all(vec![mondays9, tuesdays]).unwrap_err().kind(),
+        ErrorKind::NeverFires
+    );
     assert_eq!(Trigger::any(vec![]).unwrap_err().kind(), ErrorKind::Empty);
     assert_eq!(Trigger::all(vec![]).unwrap_err().kind(), ErrorKind::Empty);
 }
@@ -141,5 +199,8 @@ fn jitter_never_passes_the_next_fire() {
     // With room, the full range is used.
     let far = Some(at("2026-01-02T00:00:00Z"));
     assert_eq!(j.apply(fire, far, u64::MAX), at("2026-01-01T00:01:00Z"));
-    assert_eq!(j.apply(fire, None, u64::MAX / 2), fire + chrono::TimeDelta::milliseconds(30_000) - chrono::TimeDelta::nanoseconds(1));
+    assert_eq!(
+        j.apply(fire, None, u64::MAX / 2),
+        fire + chrono::TimeDelta::milliseconds(30_000) - chrono::TimeDelta::nanoseconds(1)
+    );
 }

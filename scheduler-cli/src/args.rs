@@ -74,7 +74,9 @@ impl Command {
         match it.next().map(String::as_str) {
             None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
             Some("next") => parse_next(it.as_slice()),
-            Some(other) => Err(format!("unknown command `{other}`; expected `next` (see `scheduler --help`)")),
+            Some(other) => Err(format!(
+                "unknown command `{other}`; expected `next` (see `scheduler --help`)"
+            )),
         }
     }
 }
@@ -96,7 +98,9 @@ fn parse_next(args: &[String]) -> Result<Command, String> {
                 return Ok(v);
             }
             i += 1;
-            args.get(i).cloned().ok_or_else(|| format!("`{name}` needs a value"))
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("`{name}` needs a value"))
         };
         let once = |slot: &mut Option<String>, v: String| -> Result<(), String> {
             if slot.is_some() {
@@ -115,12 +119,16 @@ fn parse_next(args: &[String]) -> Result<Command, String> {
             "--count" => once(&mut o.count, value()?)?,
             "--field" => {
                 let v = value()?;
-                let (n, e) = v
-                    .split_once('=')
-                    .ok_or_else(|| format!("`--field {v}`: expected NAME=EXPR, like `hour=9-17`"))?;
+                let (n, e) = v.split_once('=').ok_or_else(|| {
+                    format!("`--field {v}`: expected NAME=EXPR, like `hour=9-17`")
+                })?;
                 o.fields.push((n.trim().to_owned(), e.to_owned()));
             }
-            _ => return Err(format!("unknown option `{arg}` (see `scheduler next --help`)")),
+            _ => {
+                return Err(format!(
+                    "unknown option `{arg}` (see `scheduler next --help`)"
+                ))
+            }
         }
         i += 1;
     }

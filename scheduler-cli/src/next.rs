@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use scheduler_triggers::{
-    parse_duration, parse_instant, parse_zone, CronFields, CronTrigger, IntervalTrigger, Trigger, Zone,
+    parse_duration, parse_instant, parse_zone, CronFields, CronTrigger, IntervalTrigger, Trigger,
+    Zone,
 };
 
 use crate::args::NextOptions;
@@ -11,7 +12,11 @@ use crate::args::NextOptions;
 pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
     let kinds = [o.cron.is_some(), !o.fields.is_empty(), o.interval.is_some()];
     match kinds.iter().filter(|k| **k).count() {
-        0 => return Err("give one of --cron, --field or --interval (see `scheduler next --help`)".into()),
+        0 => {
+            return Err(
+                "give one of --cron, --field or --interval (see `scheduler next --help`)".into(),
+            )
+        }
         1 => {}
         _ => return Err("give only one of --cron, --field and --interval".into()),
     }
@@ -35,7 +40,7 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
     };
 
     let trigger: Trigger = if let Some(expr) = &o.cron {
-        let mut b = CronTrigger::new(expr).zone(zone);
+        let mut b = CronTrigger::builder(expr).zone(zone);
         if let Some(s) = start {
             b = b.start(s);
         }
@@ -45,7 +50,9 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
         b.build().map_err(|e| e.to_string())?.into()
     } else if let Some(every) = &o.interval {
         let every = parse_duration(every).map_err(|e| format!("--interval: {e}"))?;
-        let mut b = IntervalTrigger::new(every).tz(zone.name()).start(start.unwrap_or(after));
+        let mut b = IntervalTrigger::builder(every)
+            .tz(zone.name())
+            .start(start.unwrap_or(after));
         if let Some(e) = end {
             b = b.end(e);
         }
@@ -53,7 +60,9 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
     } else {
         let mut fields = CronFields::new();
         for (name, expr) in &o.fields {
-            fields = fields.set(name, expr).map_err(|e| format!("--field: {e}"))?;
+            fields = fields
+                .set(name, expr)
+                .map_err(|e| format!("--field: {e}"))?;
         }
         let mut b = CronTrigger::from_fields(fields).zone(zone);
         if let Some(s) = start {
@@ -68,6 +77,9 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
     Ok(trigger
         .iter_after(after)
         .take(count)
-        .map(|t| zone.localize(t).to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        .map(|t| {
+            zone.localize(t)
+                .to_rfc3339_opts(SecondsFormat::AutoSi, false)
+        })
         .collect())
 }

@@ -1,5 +1,7 @@
 //! Wall-clock triggers: crontab strings and APScheduler fields, in a time zone.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -43,18 +45,27 @@ use crate::zone::Zone;
 /// ```
 /// use scheduler_triggers::{parse_instant, CronTrigger};
 ///
-/// let t = CronTrigger::new("30 2 * * *").tz("Europe/Berlin").build()?;
+/// let t = CronTrigger::builder("30 2 * * *").tz("Europe/Berlin").build()?;
 /// let next = t.next_after(parse_instant("2026-03-28T12:00:00Z")?).unwrap();
 /// assert_eq!(t.zone().localize(next).to_rfc3339(), "2026-03-29T03:00:00+02:00");
 /// # Ok::<(), scheduler_triggers::Error>(())
 /// ```
+///
+/// Cloning is cheap: the compiled expression is shared.
 #[derive(Clone, Debug)]
 pub struct CronTrigger {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     spec: CronSpec,
     engine: Engine,
     fixed_time: bool,
 }
 
+// One per trigger, behind the `Arc`: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Engine {
     Crontab(Crontab),
@@ -79,7 +90,7 @@ enum Source {
     Fields(CronFields),
 }
 
-/// Builds a [`CronTrigger`]; see [`CronTrigger::new`] and [`CronTrigger::from_fields`].
+/// Builds a [`CronTrigger`]; see [`CronTrigger::builder`] and [`CronTrigger::from_fields`].
 /// Every problem is reported by [`CronBuilder::build`].
 #[derive(Clone, Debug)]
 #[must_use]
@@ -117,24 +128,36 @@ impl CronBuilder {
     /// Validates everything and builds the trigger. Fails on a bad expression,
     /// an unknown zone, `end` before `start`, or a trigger that never fires.
     pub fn build(self) -> Result<CronTrigger, Error> {
-        CronTrigger::from_spec(CronSpec { source: self.source, tz: self.tz?, bounds: self.bounds })
+        CronTrigger::from_spec(CronSpec {
+            source: self.source,
+            tz: self.tz?,
+            bounds: self.bounds,
+        })
     }
 }
 
 impl CronTrigger {
     /// A builder from a crontab string.
-    pub fn new(expr: &str) -> CronBuilder {
-        CronBuilder { source: Source::Expr(expr.to_owned()), tz: Ok(Zone::UTC), bounds: Bounds::default() }
+    pub fn builder(expr: &str) -> CronBuilder {
+        CronBuilder {
+            source: Source::Expr(expr.to_owned()),
+            tz: Ok(Zone::UTC),
+            bounds: Bounds::default(),
+        }
     }
 
     /// A builder from APScheduler-style fields.
     pub fn from_fields(fields: CronFields) -> CronBuilder {
-        CronBuilder { source: Source::Fields(fields), tz: Ok(Zone::UTC), bounds: Bounds::default() }
+        CronBuilder {
+            source: Source::Fields(fields),
+            tz: Ok(Zone::UTC),
+            bounds: Bounds::default(),
+        }
     }
 
-    /// A crontab string in UTC; shorthand for `CronTrigger::new(expr).build()`.
+    /// A crontab string in UTC; shorthand for `CronTrigger::builder(expr).build()`.
     pub fn parse(expr: &str) -> Result<CronTrigger, Error> {
-        CronTrigger::new(expr).build()
+        CronTrigger::builder(expr).build()
     }
 
     fn from_spec(spec: CronSpec) -> Result<CronTrigger, Error> {
@@ -151,15 +174,25 @@ impl CronTrigger {
                 (Engine::Fields(FieldsMatcher::new(&compiled)), fixed)
             }
         };
-        let trigger = CronTrigger { spec, engine, fixed_time };
+        let trigger = CronTrigger {
+            inner: Arc::new(Inner {
+                spec,
+                engine,
+                fixed_time,
+            }),
+        };
         // A trigger that never fires is an error now, not a hang later.
-        let probe_from = trigger.spec.bounds.start.unwrap_or(DateTime::UNIX_EPOCH);
+        let probe_from = trigger.inner.spec.bounds.start.unwrap_or(DateTime::UNIX_EPOCH);
         if trigger.next_from(Since::AtOrAfter(probe_from)).is_none() {
-            let input = match &trigger.spec.source {
+            let input = match &trigger.inner.spec.source {
                 Source::Expr(e) => e.clone(),
-                Source::Fields(f) => f.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "),
+                Source::Fields(f) => f
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
             };
-            let why = if trigger.spec.bounds.end.is_some() {
+            let why = if trigger.inner.spec.bounds.end.is_some() {
                 "no fire time between `start` and `end`"
             } else {
                 "no date ever matches all of its fields"
@@ -171,12 +204,12 @@ impl CronTrigger {
 
     /// The time zone.
     pub fn zone(&self) -> Zone {
-        self.spec.tz
+        self.inner.spec.tz
     }
 
     /// The crontab string, if built from one.
     pub fn expr(&self) -> Option<&str> {
-        match &self.spec.source {
+        match &self.inner.spec.source {
             Source::Expr(e) => Some(e),
             Source::Fields(_) => None,
         }
@@ -184,7 +217,7 @@ impl CronTrigger {
 
     /// The fields, if built from APScheduler-style fields.
     pub fn fields(&self) -> Option<&CronFields> {
-        match &self.spec.source {
+        match &self.inner.spec.source {
             Source::Fields(f) => Some(f),
             Source::Expr(_) => None,
         }
@@ -192,7 +225,7 @@ impl CronTrigger {
 
     /// Whether the DST rule treats this as a fixed-time job (no `*` in minute and hour).
     pub fn is_fixed_time(&self) -> bool {
-        self.fixed_time
+        self.inner.fixed_time
     }
 
     /// The first fire time strictly after `after`.
@@ -201,25 +234,30 @@ impl CronTrigger {
     }
 
     pub(crate) fn next_from(&self, since: Since) -> Option<DateTime<Utc>> {
-        let since = self.spec.bounds.clamp(since);
-        let matcher: &dyn LocalMatcher = match &self.engine {
+        let since = self.inner.spec.bounds.clamp(since);
+        let matcher: &dyn LocalMatcher = match &self.inner.engine {
             Engine::Crontab(c) => c,
             Engine::Fields(f) => f,
         };
-        let t = wallclock::next_after(matcher, self.spec.tz.tz(), self.fixed_time, since.exclusive())?;
-        self.spec.bounds.admit(t)
+        let t = wallclock::next_after(
+            matcher,
+            self.inner.spec.tz.tz(),
+            self.inner.fixed_time,
+            since.exclusive(),
+        )?;
+        self.inner.spec.bounds.admit(t)
     }
 }
 
 impl PartialEq for CronTrigger {
     fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec
+        self.inner.spec == other.inner.spec
     }
 }
 
 impl Serialize for CronTrigger {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.spec.serialize(s)
+        self.inner.spec.serialize(s)
     }
 }
 

@@ -105,11 +105,15 @@ pub(crate) fn parse(text: &str) -> Result<Crontab, Error> {
                 expanded = (*e).to_owned();
                 (expanded.as_str(), None)
             }
-            None => {
-                return Err(Error::new(ErrorKind::Cron, text, format!("unknown nickname `{word}`"))
-                    .at(lead)
-                    .expecting("one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly"))
-            }
+            None => return Err(Error::new(
+                ErrorKind::Cron,
+                text,
+                format!("unknown nickname `{word}`"),
+            )
+            .at(lead)
+            .expecting(
+                "one of @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly",
+            )),
         }
     } else {
         (text, Some(0))
@@ -164,12 +168,20 @@ pub(crate) fn parse(text: &str) -> Result<Crontab, Error> {
             _ => {}
         }
     }
-    let (minute, hour) = if fields.len() == 5 { (fields[0].1, fields[1].1) } else { (fields[1].1, fields[2].1) };
+    let (minute, hour) = if fields.len() == 5 {
+        (fields[0].1, fields[1].1)
+    } else {
+        (fields[1].1, fields[2].1)
+    };
     let fixed_time = !minute.contains('*') && !hour.contains('*');
 
     // A day of month that no month in the set has, with an unrestricted day of week, never fires.
     if let (Some(doms), false) = (&dom_values, dow_restricted) {
-        let longest = months.iter().map(|m| days_in_month_max(*m)).max().unwrap_or(31);
+        let longest = months
+            .iter()
+            .map(|m| days_in_month_max(*m))
+            .max()
+            .unwrap_or(31);
         if let Some(first) = doms.iter().min() {
             if *first > longest {
                 let dom = fields[defs.len() - 3];
@@ -223,7 +235,13 @@ fn validate_field(def: &FieldDef, field: &str) -> Result<Option<Vec<u32>>, (usiz
                     return Err((step_at, "step must be at least 1".into()));
                 }
                 if step > def.max - def.min + 1 {
-                    return Err((step_at, format!("step {step} is larger than the field's range {}-{}", def.min, def.max)));
+                    return Err((
+                        step_at,
+                        format!(
+                            "step {step} is larger than the field's range {}-{}",
+                            def.min, def.max
+                        ),
+                    ));
                 }
                 (r, step)
             }
@@ -255,7 +273,10 @@ fn validate_field(def: &FieldDef, field: &str) -> Result<Option<Vec<u32>>, (usiz
             if let Some((d, n)) = upper.split_once('#') {
                 value(def, d, at)?;
                 if !(n == "L" || matches!(n.parse::<u32>(), Ok(1..=5))) {
-                    return Err((at + d.len() + 1, format!("`#{n}`: the occurrence must be 1-5 or L")));
+                    return Err((
+                        at + d.len() + 1,
+                        format!("`#{n}`: the occurrence must be 1-5 or L"),
+                    ));
                 }
                 values = None;
                 continue;
@@ -295,7 +316,14 @@ fn value(def: &FieldDef, token: &str, at: usize) -> Result<u32, (usize, String)>
         Ok(v) if (def.min..=def.max).contains(&v) => Ok(v),
         Ok(v) => Err((at, format!("{v} is out of range {}-{}", def.min, def.max))),
         Err(_) if token.is_empty() => Err((at, "missing value".into())),
-        Err(_) => Err((at, format!("`{}` is not a valid {}", token.to_ascii_lowercase(), def.name))),
+        Err(_) => Err((
+            at,
+            format!(
+                "`{}` is not a valid {}",
+                token.to_ascii_lowercase(),
+                def.name
+            ),
+        )),
     }
 }
 

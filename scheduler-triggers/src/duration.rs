@@ -46,6 +46,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, Error> {
             return Err(err(num_start, "expected a number"));
         }
         let number = &text[num_start..i];
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
         let unit_start = i;
         while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
             i += 1;
@@ -114,7 +117,13 @@ fn scale(number: &str, per: u128) -> Option<u128> {
 pub fn format_duration(d: Duration) -> String {
     let mut out = String::new();
     let mut secs = d.as_secs();
-    for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+    for (unit, size) in [
+        ("w", 604_800),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("m", 60),
+        ("s", 1),
+    ] {
         if secs >= size {
             out.push_str(&format!("{}{unit}", secs / size));
             secs %= size;

@@ -109,8 +109,12 @@ impl CronFields {
         let index = field_index(name)?;
         let slot = self.slot(index);
         if slot.is_some() {
-            return Err(Error::new(ErrorKind::Field, name, format!("`{name}` set more than once"))
-                .in_field(FIELD_NAMES[index]));
+            return Err(Error::new(
+                ErrorKind::Field,
+                name,
+                format!("`{name}` set more than once"),
+            )
+            .in_field(FIELD_NAMES[index]));
         }
         *slot = Some(expr.to_owned());
         Ok(self)
@@ -118,7 +122,10 @@ impl CronFields {
 
     /// The expression of a field, if set.
     pub fn get(&self, name: &str) -> Option<&str> {
-        FIELD_NAMES.iter().position(|n| *n == name).and_then(|i| self.slot_ref(i))
+        FIELD_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| self.slot_ref(i))
     }
 
     /// The fields that are set, most significant first.
@@ -144,9 +151,13 @@ setters!(year, month, day, week, day_of_week, hour, minute, second);
 
 fn field_index(name: &str) -> Result<usize, Error> {
     FIELD_NAMES.iter().position(|n| *n == name).ok_or_else(|| {
-        Error::new(ErrorKind::UnknownField, name, "APScheduler's cron trigger has no such field")
-            .in_field(name)
-            .expecting("one of year, month, day, week, day_of_week, hour, minute, second")
+        Error::new(
+            ErrorKind::UnknownField,
+            name,
+            "APScheduler's cron trigger has no such field",
+        )
+        .in_field(name)
+        .expecting("one of year, month, day, week, day_of_week, hour, minute, second")
     })
 }
 
@@ -243,23 +254,34 @@ pub(crate) fn compile(index: usize, expr: &str) -> Result<Field, Error> {
                 let nth = if a == "last" {
                     0
                 } else {
-                    NTHS.iter().position(|n| *n == a).map(|p| p as u32 + 1).ok_or_else(|| {
-                        err(start, format!("`{a}` is not an occurrence; use `1st`-`5th` or `last`"))
-                    })?
+                    NTHS.iter()
+                        .position(|n| *n == a)
+                        .map(|p| p as u32 + 1)
+                        .ok_or_else(|| {
+                            err(
+                                start,
+                                format!("`{a}` is not an occurrence; use `1st`-`5th` or `last`"),
+                            )
+                        })?
                 };
                 let b_at = start + item.find(b).unwrap_or(0);
-                let weekday = WEEKDAYS
-                    .iter()
-                    .position(|w| *w == b)
-                    .ok_or_else(|| err(b_at, format!("`{b}` is not a weekday name (`mon`-`sun`)")))?;
-                items.push(Item::Nth { nth, weekday: weekday as u32 });
+                let weekday = WEEKDAYS.iter().position(|w| *w == b).ok_or_else(|| {
+                    err(b_at, format!("`{b}` is not a weekday name (`mon`-`sun`)"))
+                })?;
+                items.push(Item::Nth {
+                    nth,
+                    weekday: weekday as u32,
+                });
                 continue;
             }
         }
         let (range, step) = match item.split_once('/') {
             Some((r, s)) => {
                 let at = start + r.len() + 1;
-                let step: u32 = s.trim().parse().map_err(|_| err(at, format!("step `{s}` is not a number")))?;
+                let step: u32 = s
+                    .trim()
+                    .parse()
+                    .map_err(|_| err(at, format!("step `{s}` is not a number")))?;
                 if step == 0 {
                     return Err(err(at, "step must be at least 1".into()));
                 }
@@ -268,13 +290,20 @@ pub(crate) fn compile(index: usize, expr: &str) -> Result<Field, Error> {
             None => (item, None),
         };
         if range == "*" {
-            items.push(Item::Range { first: min, last: max, step: step.unwrap_or(1) });
+            items.push(Item::Range {
+                first: min,
+                last: max,
+                step: step.unwrap_or(1),
+            });
             continue;
         }
         let value = |token: &str, at: usize| -> Result<u32, Error> {
             let token = token.trim();
             let named = match index {
-                1 => MONTHS.iter().position(|m| *m == token).map(|p| p as u32 + 1),
+                1 => MONTHS
+                    .iter()
+                    .position(|m| *m == token)
+                    .map(|p| p as u32 + 1),
                 4 => WEEKDAYS.iter().position(|w| *w == token).map(|p| p as u32),
                 _ => None,
             };
@@ -302,9 +331,16 @@ pub(crate) fn compile(index: usize, expr: &str) -> Result<Field, Error> {
                 (v, if step.is_some() { max } else { v })
             }
         };
-        items.push(Item::Range { first, last, step: step.unwrap_or(1) });
+        items.push(Item::Range {
+            first,
+            last,
+            step: step.unwrap_or(1),
+        });
     }
-    Ok(Field { items, wildcard: lower.contains('*') })
+    Ok(Field {
+        items,
+        wildcard: lower.contains('*'),
+    })
 }
 
 /// The eight compiled fields, with APScheduler's defaults applied.
@@ -319,5 +355,6 @@ pub(crate) fn compile_all(fields: &CronFields) -> Result<[Field; 8], Error> {
         };
         out.push(compile(i, expr)?);
     }
-    out.try_into().map_err(|_| Error::new(ErrorKind::Field, "", "internal: field count"))
+    out.try_into()
+        .map_err(|_| Error::new(ErrorKind::Field, "", "internal: field count"))
 }

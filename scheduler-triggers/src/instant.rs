@@ -20,9 +20,10 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, Error> {
     match DateTime::parse_from_rfc3339(trimmed) {
         Ok(t) => Ok(t.with_timezone(&Utc)),
         Err(e) => {
-            let looks_naive = chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f")
-                .is_ok()
-                || chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S%.f").is_ok();
+            let looks_naive =
+                chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+                    || chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S%.f")
+                        .is_ok();
             let message = if looks_naive {
                 "the UTC offset is missing".to_owned()
             } else {

@@ -20,7 +20,7 @@ use crate::zone::Zone;
 /// use scheduler_triggers::{parse_instant, IntervalTrigger};
 ///
 /// let start = parse_instant("2026-01-01T00:00:00Z")?;
-/// let t = IntervalTrigger::new(Duration::from_secs(90 * 60)).start(start).build()?;
+/// let t = IntervalTrigger::builder(Duration::from_secs(90 * 60)).start(start).build()?;
 /// let next = t.next_after(parse_instant("2026-01-01T02:00:00Z")?).unwrap();
 /// assert_eq!(next, parse_instant("2026-01-01T03:00:00Z")?);
 /// # Ok::<(), scheduler_triggers::Error>(())
@@ -79,20 +79,35 @@ impl IntervalBuilder {
 
 impl IntervalTrigger {
     /// A builder for an interval of `every`.
-    pub fn new(every: Duration) -> IntervalBuilder {
-        IntervalBuilder { every, tz: Ok(Zone::UTC), bounds: Bounds::default() }
+    pub fn builder(every: Duration) -> IntervalBuilder {
+        IntervalBuilder {
+            every,
+            tz: Ok(Zone::UTC),
+            bounds: Bounds::default(),
+        }
     }
 
     fn checked(every: Duration, tz: Zone, bounds: Bounds) -> Result<IntervalTrigger, Error> {
         let shown = crate::format_duration(every);
         if every.is_zero() {
-            return Err(Error::new(ErrorKind::Duration, &shown, "the interval must be longer than zero")
-                .in_field("interval"));
+            return Err(Error::new(
+                ErrorKind::Duration,
+                &shown,
+                "the interval must be longer than zero",
+            )
+            .in_field("interval"));
         }
-        let step = TimeDelta::from_std(every)
-            .map_err(|_| Error::new(ErrorKind::Duration, &shown, "the interval is too large").in_field("interval"))?;
+        let step = TimeDelta::from_std(every).map_err(|_| {
+            Error::new(ErrorKind::Duration, &shown, "the interval is too large")
+                .in_field("interval")
+        })?;
         bounds.check()?;
-        Ok(IntervalTrigger { every, step, tz, bounds })
+        Ok(IntervalTrigger {
+            every,
+            step,
+            tz,
+            bounds,
+        })
     }
 
     /// The interval.
@@ -113,16 +128,19 @@ impl IntervalTrigger {
 
     pub(crate) fn next_from(&self, since: Since) -> Option<DateTime<Utc>> {
         let t = match (self.bounds.start, since) {
-            (None, Since::After(p)) | (None, Since::AtOrAfter(p)) => p.checked_add_signed(self.step)?,
+            (None, Since::After(p)) | (None, Since::AtOrAfter(p)) => {
+                p.checked_add_signed(self.step)?
+            }
             (Some(s), since) => {
                 let after = since.exclusive();
                 if after < s {
                     s
                 } else {
                     // the first slot s + k*step > after
-                    let elapsed = (after - s).num_nanoseconds().map(i128::from).unwrap_or_else(|| {
-                        i128::from((after - s).num_seconds()) * 1_000_000_000
-                    });
+                    let elapsed = (after - s)
+                        .num_nanoseconds()
+                        .map(i128::from)
+                        .unwrap_or_else(|| i128::from((after - s).num_seconds()) * 1_000_000_000);
                     let step = i128::from(self.step.num_nanoseconds().unwrap_or(i64::MAX));
                     let k = elapsed / step + 1;
                     let offset = i64::try_from(k.checked_mul(step)?).ok()?;
@@ -143,6 +161,10 @@ impl TryFrom<IntervalSpec> for IntervalTrigger {
 
 impl From<IntervalTrigger> for IntervalSpec {
     fn from(t: IntervalTrigger) -> IntervalSpec {
-        IntervalSpec { every: crate::format_duration(t.every), tz: t.tz, bounds: t.bounds }
+        IntervalSpec {
+            every: crate::format_duration(t.every),
+            tz: t.tz,
+            bounds: t.bounds,
+        }
     }
 }

@@ -38,10 +38,18 @@ impl Jitter {
 
     /// `fire` delayed by `random / u64::MAX` of the allowed delay: `max`, or
     /// less when `next` (the following fire time) is closer.
-    pub fn apply(&self, fire: DateTime<Utc>, next: Option<DateTime<Utc>>, random: u64) -> DateTime<Utc> {
+    pub fn apply(
+        &self,
+        fire: DateTime<Utc>,
+        next: Option<DateTime<Utc>>,
+        random: u64,
+    ) -> DateTime<Utc> {
         let mut limit = i128::try_from(self.max.as_nanos()).unwrap_or(i128::MAX);
         if let Some(next) = next {
-            let gap = (next - fire).num_nanoseconds().map_or(i128::MAX, i128::from) - 1;
+            let gap = (next - fire)
+                .num_nanoseconds()
+                .map_or(i128::MAX, i128::from)
+                - 1;
             limit = limit.min(gap.max(0));
         }
         let (random, whole) = (i128::from(random), i128::from(u64::MAX));
@@ -49,6 +57,7 @@ impl Jitter {
             .checked_mul(random)
             .map_or_else(|| limit / whole * random, |v| v / whole);
         let delay = i64::try_from(delay).unwrap_or(i64::MAX);
-        fire.checked_add_signed(TimeDelta::nanoseconds(delay)).unwrap_or(fire)
+        fire.checked_add_signed(TimeDelta::nanoseconds(delay))
+            .unwrap_or(fire)
     }
 }

@@ -58,12 +58,12 @@ impl Trigger {
 
     /// A crontab string in a time zone (IANA name).
     pub fn cron_in(expr: &str, tz: &str) -> Result<Trigger, Error> {
-        CronTrigger::new(expr).tz(tz).build().map(Trigger::Cron)
+        CronTrigger::builder(expr).tz(tz).build().map(Trigger::Cron)
     }
 
     /// Every `every`, first one interval from now.
     pub fn interval(every: Duration) -> Result<Trigger, Error> {
-        IntervalTrigger::new(every).build().map(Trigger::Interval)
+        IntervalTrigger::builder(every).build().map(Trigger::Interval)
     }
 
     /// Once, at `at`.
@@ -84,7 +84,11 @@ impl Trigger {
     /// Fires whenever any of `triggers` fires (APScheduler's `OrTrigger`).
     pub fn any(triggers: Vec<Trigger>) -> Result<Trigger, Error> {
         if triggers.is_empty() {
-            return Err(Error::new(ErrorKind::Empty, "any()", "`any` needs at least one trigger"));
+            return Err(Error::new(
+                ErrorKind::Empty,
+                "any()",
+                "`any` needs at least one trigger",
+            ));
         }
         Ok(Trigger::Any { triggers })
     }
@@ -93,11 +97,21 @@ impl Trigger {
     /// Fails with [`ErrorKind::NeverFires`] when they never agree.
     pub fn all(triggers: Vec<Trigger>) -> Result<Trigger, Error> {
         if triggers.is_empty() {
-            return Err(Error::new(ErrorKind::Empty, "all()", "`all` needs at least one trigger"));
+            return Err(Error::new(
+                ErrorKind::Empty,
+                "all()",
+                "`all` needs at least one trigger",
+            ));
         }
         let t = Trigger::All { triggers };
-        if t.next_from(Since::AtOrAfter(DateTime::UNIX_EPOCH)).is_none() {
-            return Err(Error::new(ErrorKind::NeverFires, "all()", "the triggers never agree on a fire time"));
+        if t.next_from(Since::AtOrAfter(DateTime::UNIX_EPOCH))
+            .is_none()
+        {
+            return Err(Error::new(
+                ErrorKind::NeverFires,
+                "all()",
+                "the triggers never agree on a fire time",
+            ));
         }
         Ok(t)
     }
@@ -109,7 +123,11 @@ impl Trigger {
     /// sees the runs it missed. Without `previous`, the first fire time at or
     /// after `now` (a date trigger returns its instant even when it has passed).
     /// `None` means the trigger is finished.
-    pub fn next_fire_time(&self, previous: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub fn next_fire_time(
+        &self,
+        previous: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         self.next_from(Since::new(previous, now))
     }
 

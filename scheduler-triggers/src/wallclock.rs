@@ -36,9 +36,17 @@ pub(crate) fn next_after<M: LocalMatcher + ?Sized>(
 ) -> Option<DateTime<Utc>> {
     let p = after.naive_utc();
     let off_p = offset_secs(tz, &p);
-    let local_p = p.checked_add_signed(TimeDelta::seconds(off_p))?.with_nanosecond(0)?;
+    let local_p = p
+        .checked_add_signed(TimeDelta::seconds(off_p))?
+        .with_nanosecond(0)?;
 
-    let first = search_forward(matcher, tz, fixed_time, p, local_p.checked_add_signed(ONE_SECOND)?);
+    let first = search_forward(
+        matcher,
+        tz,
+        fixed_time,
+        p,
+        local_p.checked_add_signed(ONE_SECOND)?,
+    );
 
     if fixed_time {
         return first;
@@ -125,7 +133,12 @@ fn gap_end(tz: Tz, local: NaiveDateTime) -> Option<NaiveDateTime> {
 }
 
 /// The first instant in `(lo, hi]` whose UTC offset is `offset` (binary search; `hi` has it).
-fn first_instant_with_offset(tz: Tz, mut lo: NaiveDateTime, mut hi: NaiveDateTime, offset: i64) -> NaiveDateTime {
+fn first_instant_with_offset(
+    tz: Tz,
+    mut lo: NaiveDateTime,
+    mut hi: NaiveDateTime,
+    offset: i64,
+) -> NaiveDateTime {
     while hi - lo > ONE_SECOND {
         let mid = lo + (hi - lo) / 2;
         let mid = mid.with_nanosecond(0).unwrap_or(mid);

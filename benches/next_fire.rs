@@ -17,7 +17,10 @@ use croner::Cron;
 use scheduler_triggers::{CronFields, CronTrigger, IntervalTrigger, Trigger};
 
 fn starts() -> Vec<DateTime<Utc>> {
-    let base = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    let base = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
     (0..64)
         .map(|i| base + chrono::TimeDelta::seconds(i * 492_877 + 17)) // ~5.7 days apart, odd seconds
         .collect()
@@ -40,35 +43,62 @@ fn cases() -> Vec<Case> {
             Err(err) => panic!("{e}: {err}"),
         }
     };
-    let last_fri = match CronTrigger::from_fields(CronFields::new().day("last fri").hour("17")).build() {
-        Ok(t) => Trigger::from(t),
-        Err(e) => panic!("{e}"),
-    };
+    let last_fri =
+        match CronTrigger::from_fields(CronFields::new().day("last fri").hour("17")).build() {
+            Ok(t) => Trigger::from(t),
+            Err(e) => panic!("{e}"),
+        };
     let interval = match IntervalTrigger::builder(Duration::from_secs(300))
-        .start(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default())
+        .start(
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default(),
+        )
         .build()
     {
         Ok(t) => Trigger::from(t),
         Err(e) => panic!("{e}"),
     };
     vec![
-        Case { name: "daily `0 0 * * *` UTC", ours: cron("0 0 * * *", "UTC"), croner: croner("0 0 * * *", Tz::UTC) },
-        Case { name: "`*/5 * * * *` UTC", ours: cron("*/5 * * * *", "UTC"), croner: croner("*/5 * * * *", Tz::UTC) },
+        Case {
+            name: "daily `0 0 * * *` UTC",
+            ours: cron("0 0 * * *", "UTC"),
+            croner: croner("0 0 * * *", Tz::UTC),
+        },
+        Case {
+            name: "`*/5 * * * *` UTC",
+            ours: cron("*/5 * * * *", "UTC"),
+            croner: croner("*/5 * * * *", Tz::UTC),
+        },
         Case {
             name: "`30 9 * * mon-fri` Europe/Berlin",
             ours: cron("30 9 * * mon-fri", "Europe/Berlin"),
             croner: croner("30 9 * * mon-fri", Tz::Europe__Berlin),
         },
-        Case { name: "leap day `0 0 29 2 *` UTC", ours: cron("0 0 29 2 *", "UTC"), croner: croner("0 0 29 2 *", Tz::UTC) },
-        Case { name: "fields `day=last fri hour=17` UTC (croner: `0 17 * * 5#L`)", ours: last_fri, croner: croner("0 17 * * 5#L", Tz::UTC) },
-        Case { name: "interval 5 min", ours: interval, croner: None },
+        Case {
+            name: "leap day `0 0 29 2 *` UTC",
+            ours: cron("0 0 29 2 *", "UTC"),
+            croner: croner("0 0 29 2 *", Tz::UTC),
+        },
+        Case {
+            name: "fields `day=last fri hour=17` UTC (croner: `0 17 * * 5#L`)",
+            ours: last_fri,
+            croner: croner("0 17 * * 5#L", Tz::UTC),
+        },
+        Case {
+            name: "interval 5 min",
+            ours: interval,
+            croner: None,
+        },
     ]
 }
 
 fn bench(c: &mut Criterion) {
     let starts = starts();
     let mut group = c.benchmark_group("next_fire");
-    group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    group
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
     for case in cases() {
         let mut i = 0usize;
         group.bench_function(format!("ours: {}", case.name), |b| {

@@ -42,7 +42,9 @@ fn compare(file: &str, build: impl Fn(&str) -> Result<Trigger, String>) {
             .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
             .collect();
         if &got != expected {
-            failures.push(format!("{def} after {after}:\n  expected {expected:?}\n  got      {got:?}"));
+            failures.push(format!(
+                "{def} after {after}:\n  expected {expected:?}\n  got      {got:?}"
+            ));
         }
     }
     assert!(
@@ -56,7 +58,9 @@ fn compare(file: &str, build: impl Fn(&str) -> Result<Trigger, String>) {
 
 #[test]
 fn crontab_strings_agree_with_croniter() {
-    compare("croniter_cases.tsv", |expr| Trigger::cron(expr).map_err(|e| e.to_string()));
+    compare("croniter_cases.tsv", |expr| {
+        Trigger::cron(expr).map_err(|e| e.to_string())
+    });
 }
 
 #[test]
@@ -65,8 +69,13 @@ fn field_triggers_agree_with_apscheduler() {
         let mut fields = CronFields::new();
         for pair in def.split(' ') {
             let (name, expr) = pair.split_once('=').ok_or(format!("bad pair {pair}"))?;
-            fields = fields.set(name, &expr.replace('_', " ")).map_err(|e| e.to_string())?;
+            fields = fields
+                .set(name, &expr.replace('_', " "))
+                .map_err(|e| e.to_string())?;
         }
-        CronTrigger::from_fields(fields).build().map(Trigger::from).map_err(|e| e.to_string())
+        CronTrigger::from_fields(fields)
+            .build()
+            .map(Trigger::from)
+            .map_err(|e| e.to_string())
     });
 }

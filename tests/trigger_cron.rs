@@ -133,6 +133,49 @@ fn day_of_month_or_day_of_week() {
 }
 
 #[test]
+fn a_starred_day_field_counts_as_unrestricted() {
+    // Vixie cron / cronie: `*/2` starts with `*`, so the day fields are AND-ed:
+    // odd days that are Mondays. Mondays in Jan 2026: 5, 12, 19, 26; Feb: 2, 9, 16, 23.
+    assert_eq!(
+        utc("0 0 */2 * mon", "2026-01-01T00:00:00Z", 4),
+        [
+            "2026-01-05T00:00:00+00:00",
+            "2026-01-19T00:00:00+00:00",
+            "2026-02-09T00:00:00+00:00",
+            "2026-02-23T00:00:00+00:00"
+        ]
+    );
+    // The same days written as a range without `*` are OR-ed (POSIX): every odd day or Monday.
+    assert_eq!(
+        utc("0 0 1-31/2 * mon", "2026-01-09T00:00:00Z", 3),
+        [
+            "2026-01-11T00:00:00+00:00",
+            "2026-01-12T00:00:00+00:00",
+            "2026-01-13T00:00:00+00:00"
+        ]
+    );
+    // A starred day of week with a restricted day of month: the 1st, when it is a Sunday.
+    // 2026-02-01 and 2026-03-01 are Sundays.
+    assert_eq!(
+        utc("0 0 1 * */7", "2026-01-15T00:00:00Z", 2),
+        ["2026-02-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00"]
+    );
+}
+
+#[test]
+fn day_lists_with_days_missing_from_february() {
+    // 1, 11, 21, 31: from late February the next is 1 March (croniter 2.0.7 skips it).
+    assert_eq!(
+        utc("0 0 */10 * *", "2027-02-27T23:59:30Z", 3),
+        [
+            "2027-03-01T00:00:00+00:00",
+            "2027-03-11T00:00:00+00:00",
+            "2027-03-21T00:00:00+00:00"
+        ]
+    );
+}
+
+#[test]
 fn sparse_february_29_or_monday() {
     // 29 February OR every Monday of February (POSIX OR rule).
     assert_eq!(
@@ -218,7 +261,9 @@ fn never_firing_expressions_are_rejected() {
 
 #[test]
 fn errors_name_field_position_and_expectation() {
-    let cases: &[(&str, ErrorKind, Option<&str>, Option<usize>, &str)] = &[
+    /// (expression, kind, field, position, text the message must contain)
+    type Case<'a> = (&'a str, ErrorKind, Option<&'a str>, Option<usize>, &'a str);
+    let cases: &[Case] = &[
         (
             "61 * * * *",
             ErrorKind::Cron,

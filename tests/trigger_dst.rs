@@ -6,7 +6,10 @@ use scheduler_triggers::{CronFields, CronTrigger, IntervalTrigger, Trigger, Zone
 use tests::{at, next_n};
 
 fn cron(expr: &str, tz: &str) -> (Trigger, Zone) {
-    let t = CronTrigger::builder(expr).tz(tz).build().expect("valid cron");
+    let t = CronTrigger::builder(expr)
+        .tz(tz)
+        .build()
+        .expect("valid cron");
     let zone = t.zone();
     (t.into(), zone)
 }

@@ -90,7 +90,9 @@ fn sub_second_and_weeks() {
 
 #[test]
 fn zero_interval_and_bad_bounds_are_rejected() {
-    let err = IntervalTrigger::builder(Duration::ZERO).build().unwrap_err();
+    let err = IntervalTrigger::builder(Duration::ZERO)
+        .build()
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Duration);
     let err = interval("1h")
         .start(at("2026-01-02T00:00:00Z"))

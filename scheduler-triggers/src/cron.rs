@@ -22,7 +22,10 @@ use crate::zone::Zone;
 /// @weekly @daily @midnight @hourly`; names (`jan`, `mon`); ranges, steps,
 /// lists; day of week 0-7 with 0 and 7 = Sunday; when both day of month and
 /// day of week are restricted a day matches if *either* matches (prefix the
-/// day of week with `+` to require both); `L`, `nW` in day of month, `d#n`,
+/// day of week with `+` to require both). As in Vixie cron and cronie, a day
+/// field that starts with `*` (such as `*/2`) counts as unrestricted for that
+/// rule, so `0 0 */2 * mon` runs on odd-numbered days that are Mondays.
+/// `L`, `nW` in day of month, `d#n`,
 /// `d#L`, `dL` in day of week.
 ///
 /// # APScheduler fields
@@ -182,7 +185,12 @@ impl CronTrigger {
             }),
         };
         // A trigger that never fires is an error now, not a hang later.
-        let probe_from = trigger.inner.spec.bounds.start.unwrap_or(DateTime::UNIX_EPOCH);
+        let probe_from = trigger
+            .inner
+            .spec
+            .bounds
+            .start
+            .unwrap_or(DateTime::UNIX_EPOCH);
         if trigger.next_from(Since::AtOrAfter(probe_from)).is_none() {
             let input = match &trigger.inner.spec.source {
                 Source::Expr(e) => e.clone(),

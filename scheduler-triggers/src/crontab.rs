@@ -197,6 +197,20 @@ pub(crate) fn parse(text: &str) -> Result<Crontab, Error> {
         }
     }
 
+    // Vixie cron and cronie: a day field that starts with `*` (such as `*/2`)
+    // counts as unrestricted, so the two day fields are AND-ed instead of OR-ed.
+    let dom = fields[defs.len() - 3].1;
+    let dow = fields[defs.len() - 1].1;
+    let starred = |f: &str| f.starts_with('*') && f != "*";
+    let and_days =
+        (starred(dom) && dow != "*" && dow != "?") || (starred(dow) && dom != "*" && dom != "?");
+    let for_croner = if and_days && !dow.starts_with('+') {
+        let dow_at = fields[defs.len() - 1].0;
+        format!("{}+{}", &body[..dow_at], &body[dow_at..])
+    } else {
+        body.to_owned()
+    };
+
     let parser = CronParser::builder()
         .seconds(Seconds::Optional)
         .year(Year::Optional)
@@ -204,7 +218,7 @@ pub(crate) fn parse(text: &str) -> Result<Crontab, Error> {
         .sloppy_ranges(true)
         .build();
     let cron = parser
-        .parse(body)
+        .parse(&for_croner)
         .map_err(|e| Error::new(ErrorKind::Cron, text, e.to_string()))?;
     Ok(Crontab { cron, fixed_time })
 }

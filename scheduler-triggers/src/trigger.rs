@@ -63,7 +63,9 @@ impl Trigger {
 
     /// Every `every`, first one interval from now.
     pub fn interval(every: Duration) -> Result<Trigger, Error> {
-        IntervalTrigger::builder(every).build().map(Trigger::Interval)
+        IntervalTrigger::builder(every)
+            .build()
+            .map(Trigger::Interval)
     }
 
     /// Once, at `at`.

@@ -89,6 +89,18 @@ fn sub_second_and_weeks() {
 }
 
 #[test]
+fn fire_times_end_with_year_9999() {
+    let t: Trigger = interval("1w").build().expect("valid").into();
+    assert_eq!(t.next_after(at("9999-12-31T00:00:00Z")), None);
+    assert_eq!(
+        Trigger::cron("* * * * *")
+            .expect("valid")
+            .next_after(at("9999-12-31T23:59:00Z")),
+        None
+    );
+}
+
+#[test]
 fn zero_interval_and_bad_bounds_are_rejected() {
     let err = IntervalTrigger::builder(Duration::ZERO)
         .build()

@@ -1,6 +1,6 @@
 //! `start` / `end` bounds shared by the recurring triggers, and where a search starts.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
@@ -65,10 +65,12 @@ impl Bounds {
         }
     }
 
-    /// `t` if it is not past `end`.
+    /// `t` if it is not past `end`, nor past the end of year 9999 (the last
+    /// instant RFC 3339 can write, and every trigger's horizon).
     pub(crate) fn admit(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self.end {
             Some(e) if t > e => None,
+            _ if t.year() > 9999 => None,
             _ => Some(t),
         }
     }

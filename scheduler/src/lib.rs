@@ -1,15 +1,70 @@
-//! An actor-model job scheduler for Rust.
+//! An actor-model job scheduler for Rust: APScheduler's power on actix.
 //!
-//! The runtime (scheduler actor, executors, job API) is being built; today this
-//! crate exposes the trigger engine as [`trigger`], so the one dependency users
-//! add already gives them every trigger and its parser.
+//! A `SchedulerActor` keeps the jobs and a time-ordered queue of their fire
+//! times, with one timer for the earliest; when a fire time comes it sends a
+//! run to the job's executor actor (an async pool, or a thread pool for
+//! blocking functions), which reports back. Misfire grace time, coalescing,
+//! `max_instances`, jitter, timeouts and retries work as APScheduler users
+//! expect; events arrive as a stream or through listeners.
 //!
 //! ```
-//! use scheduler::trigger::Trigger;
-//! let nightly = Trigger::cron_in("0 0 * * *", "Europe/Berlin")?;
-//! # let _ = nightly;
-//! # Ok::<(), scheduler::trigger::Error>(())
+//! use std::time::Duration;
+//! use scheduler::prelude::*;
+//!
+//! let sched = Scheduler::builder().start_background()?;
+//! let blocking = sched.blocking();
+//! blocking
+//!     .add_job(Target::from_async(|ctx: JobContext| async move {
+//!         println!("cancel order {} unless paid", ctx.job_id());
+//!     }))
+//!     .id("cancel-42")
+//!     .trigger(Trigger::after(Duration::from_secs(30 * 60)))
+//!     .send_blocking()?;
+//! // paid in time:
+//! blocking.remove_job("cancel-42")?;
+//! blocking.shutdown(true)?;
+//! # Ok::<(), scheduler::Error>(())
 //! ```
+//!
+//! Run modes: [`SchedulerBuilder::start`] inside a running actix `System`
+//! (actix-web), [`SchedulerBuilder::start_background`] on a thread of its own,
+//! [`SchedulerBuilder::run_blocking`] until SIGINT / SIGTERM.
+
+mod actor;
+mod block_on;
+mod builder;
+mod clock;
+mod context;
+mod data;
+mod error;
+mod event;
+mod executor;
+mod executor_async;
+mod executor_threads;
+mod job;
+mod messages;
+mod options;
+mod print;
+mod queue;
+mod registry;
+mod run;
+mod scheduler;
+mod static_jobs;
+mod target;
+
+pub use builder::SchedulerBuilder;
+pub use clock::{Clock, Sleep, SystemClock, TestClock};
+pub use context::{IntoJobResult, JobContext, JobError, JobResult};
+pub use data::Data;
+pub use error::{Error, ErrorKind};
+pub use event::{Event, EventMask, EventStream, FailureKind};
+pub use executor::Executor;
+pub use job::{Job, JobChanges, JobSpec};
+pub use options::{JobOptions, Retry};
+pub use registry::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
+pub use scheduler::{AddJob, Blocking, Scheduler};
+pub use target::Target;
+pub use trigger::Trigger;
 
 /// Triggers: when jobs fire. A re-export of the `scheduler-triggers` crate.
 pub mod trigger {
@@ -19,4 +74,15 @@ pub mod trigger {
 /// The names most programs need.
 pub mod prelude {
     pub use crate::trigger::{CronFields, CronTrigger, IntervalTrigger, Trigger, Zone};
+    pub use crate::{
+        Data, Event, EventMask, Executor, JobChanges, JobContext, JobSpec, Retry, Scheduler, Target,
+    };
+}
+
+/// Used by the code the macros generate. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures_util::future::BoxFuture;
+    pub use inventory;
+    pub use serde_json;
 }

@@ -1,0 +1,851 @@
+//! The `SchedulerActor`: jobs in a slab, fire times in a time-ordered queue,
+//! one timer for the earliest due time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::{self, SharedClock};
+use crate::data::DataMap;
+use crate::error::{Error, ErrorKind};
+use crate::event::{Event, EventMask, FailureKind, Listener};
+use crate::job::{Job, JobSpec};
+use crate::options::JobOptions;
+use crate::queue::TimeQueue;
+use crate::registry::Registry;
+use crate::run::{Dispatch, Outcome, Tick};
+use crate::target::{Inner as TargetInner, Target};
+use crate::trigger::{Jitter, Trigger};
+
+/// How long the timer sleeps at most, so a jump of the system clock is noticed.
+pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// A job as the actor keeps it.
+pub(crate) struct JobEntry {
+    pub(crate) id: Arc<str>,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) trigger: Trigger,
+    pub(crate) target: Target,
+    pub(crate) opts: Arc<JobOptions>,
+    /// The next fire time (before jitter); `None` = paused.
+    pub(crate) next_run: Option<DateTime<Utc>>,
+    /// The sequence number of this job's live queue entry; 0 = not queued.
+    pub(crate) queued_seq: u64,
+    pub(crate) running: u32,
+    pub(crate) executor: u16,
+}
+
+impl JobEntry {
+    fn snapshot(&self) -> Job {
+        Job {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            trigger: self.trigger.clone(),
+            target: self.target.clone(),
+            options: self.opts.clone(),
+            next_run_time: self.next_run,
+            running: self.running,
+        }
+    }
+}
+
+/// A run that has been submitted and not yet resolved.
+pub(crate) struct RunState {
+    slot: u32,
+    job_id: Arc<str>,
+    scheduled_at: DateTime<Utc>,
+    attempt: u32,
+    opts: Arc<JobOptions>,
+    /// A timed-out blocking run whose thread still runs.
+    zombie: bool,
+    retry: Option<SpawnHandle>,
+}
+
+/// A named executor as the actor addresses it.
+pub(crate) struct ExecutorRef {
+    pub(crate) name: Arc<str>,
+    pub(crate) dispatch: Recipient<Dispatch>,
+    pub(crate) stop: Recipient<StopExecutor>,
+    pub(crate) pending: Vec<Tick>,
+}
+
+/// Asks an executor actor to stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct StopExecutor;
+
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+enum Phase {
+    Running,
+    Draining,
+    Stopped,
+}
+
+pub(crate) struct SchedulerActor {
+    pub(crate) clock: SharedClock,
+    slots: Vec<Option<JobEntry>>,
+    free: Vec<u32>,
+    ids: HashMap<Arc<str>, u32>,
+    queue: TimeQueue,
+    runs: HashMap<u64, RunState>,
+    next_run_id: u64,
+    pub(crate) executors: Vec<ExecutorRef>,
+    events: broadcast::Sender<Event>,
+    listeners: Vec<(EventMask, Listener)>,
+    timer: Option<(DateTime<Utc>, SpawnHandle)>,
+    paused: bool,
+    phase: Phase,
+    shutdown_waiters: Vec<oneshot::Sender<()>>,
+    /// Cancelled at the shutdown deadline: cancels every run's context.
+    pub(crate) shutdown_token: CancellationToken,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) data: Arc<DataMap>,
+    rng: u64,
+    /// Static jobs to add when the actor starts.
+    pub(crate) initial_jobs: Vec<JobSpec>,
+    /// Set to `true` once shut down.
+    pub(crate) stopped: tokio::sync::watch::Sender<bool>,
+}
+
+impl SchedulerActor {
+    pub(crate) fn new(
+        clock: SharedClock,
+        events: broadcast::Sender<Event>,
+        registry: Arc<Registry>,
+        data: Arc<DataMap>,
+        shutdown_token: CancellationToken,
+        stopped: tokio::sync::watch::Sender<bool>,
+    ) -> SchedulerActor {
+        SchedulerActor {
+            clock,
+            slots: Vec::new(),
+            free: Vec::new(),
+            ids: HashMap::new(),
+            queue: TimeQueue::default(),
+            runs: HashMap::new(),
+            next_run_id: 1,
+            executors: Vec::new(),
+            events,
+            listeners: Vec::new(),
+            timer: None,
+            paused: false,
+            phase: Phase::Running,
+            shutdown_waiters: Vec::new(),
+            shutdown_token,
+            registry,
+            data,
+            rng: 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id()),
+            initial_jobs: Vec::new(),
+            stopped,
+        }
+    }
+
+    // ===== events =====
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        if !self.listeners.is_empty() {
+            let mask = event.mask();
+            for (m, listener) in &self.listeners {
+                if m.intersects(mask) {
+                    listener(&event);
+                }
+            }
+        }
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(event);
+        }
+    }
+
+    pub(crate) fn add_listener(&mut self, mask: EventMask, listener: Listener) {
+        self.listeners.push((mask, listener));
+    }
+
+    // ===== adding jobs =====
+
+    fn executor_index(&self, name: &str) -> Result<u16, Error> {
+        self.executors
+            .iter()
+            .position(|e| &*e.name == name)
+            .and_then(|i| u16::try_from(i).ok())
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.executors.iter().map(|e| &*e.name).collect();
+                Error::new(
+                    ErrorKind::UnknownExecutor,
+                    format!("no executor named `{name}`; this scheduler has {}", known.join(", ")),
+                )
+            })
+    }
+
+    /// Resolves a registered target and checks the data it needs.
+    fn resolve_target(&self, target: &mut Target, job_id: &str) -> Result<(), Error> {
+        if let TargetInner::Registered { name, func, .. } = &mut target.inner {
+            let d = self.registry.get(name).ok_or_else(|| {
+                Error::new(ErrorKind::UnknownJob, format!("job `{job_id}`: no job function is registered as `{name}`"))
+            })?;
+            for req in d.data {
+                if !self.data.contains((req.type_id)()) {
+                    return Err(Error::new(
+                        ErrorKind::MissingData,
+                        format!(
+                            "job `{job_id}` (`{}`) needs `Data<{}>`, which was not registered on the scheduler builder",
+                            d.path, req.type_name
+                        ),
+                    ));
+                }
+            }
+            *func = Some(d.func);
+        }
+        Ok(())
+    }
+
+    fn new_id(&mut self) -> Arc<str> {
+        loop {
+            let id: Arc<str> = Arc::from(format!("{:016x}", self.random()));
+            if !self.ids.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Checks a spec and builds its entry; nothing changes.
+    fn prepare(&mut self, spec: JobSpec, now: DateTime<Utc>) -> Result<(JobEntry, bool), Error> {
+        let id = match spec.id {
+            Some(id) => id,
+            None => self.new_id(),
+        };
+        let opts = match spec.options {
+            Some(o) => {
+                o.check().map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+                Arc::new(o)
+            }
+            None => JobOptions::shared_default(),
+        };
+        let executor = self.executor_index(&opts.executor).map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+        let mut target = spec.target;
+        self.resolve_target(&mut target, &id)?;
+        let trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
+        let next_run = match spec.next_run_time {
+            Some(at) => at,
+            None => Some(trigger.next_fire_time(None, now).ok_or_else(|| {
+                Error::new(ErrorKind::Trigger, format!("job `{id}`: its trigger has no fire time left"))
+            })?),
+        };
+        let run_on_start = opts.run_on_start;
+        let entry = JobEntry {
+            id,
+            name: spec.name,
+            trigger,
+            target,
+            opts,
+            next_run,
+            queued_seq: 0,
+            running: 0,
+            executor,
+        };
+        Ok((entry, run_on_start))
+    }
+
+    /// Adds jobs all or nothing: any error leaves the scheduler unchanged.
+    pub(crate) fn add_jobs(&mut self, specs: Vec<JobSpec>, ctx: &mut Context<Self>) -> Result<Vec<Arc<str>>, Error> {
+        if self.phase != Phase::Running {
+            return Err(Error::not_running());
+        }
+        let now = self.clock.now();
+        let mut prepared = Vec::with_capacity(specs.len());
+        let mut seen: HashMap<Arc<str>, ()> = HashMap::new();
+        for spec in specs {
+            let replace = spec.replace_existing;
+            let (entry, run_on_start) = self.prepare(spec, now)?;
+            if (!replace && self.ids.contains_key(&entry.id)) || seen.insert(entry.id.clone(), ()).is_some() {
+                return Err(Error::new(ErrorKind::DuplicateId, format!("a job with id `{}` already exists", entry.id)));
+            }
+            prepared.push((entry, run_on_start));
+        }
+        let mut ids = Vec::with_capacity(prepared.len());
+        for (entry, run_on_start) in prepared {
+            let id = entry.id.clone();
+            let replaced = match self.ids.get(&id) {
+                Some(&slot) => {
+                    self.remove_slot(slot, false);
+                    true
+                }
+                None => false,
+            };
+            let slot = self.insert(entry);
+            if run_on_start {
+                self.submit(slot, now);
+            }
+            self.schedule(slot);
+            self.emit(if replaced { Event::JobModified { job_id: id.clone() } } else { Event::JobAdded { job_id: id.clone() } });
+            ids.push(id);
+        }
+        self.flush();
+        self.arm(ctx);
+        Ok(ids)
+    }
+
+    fn insert(&mut self, entry: JobEntry) -> u32 {
+        let id = entry.id.clone();
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(entry);
+                s
+            }
+            None => {
+                self.slots.push(Some(entry));
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.ids.insert(id, slot);
+        slot
+    }
+
+    // ===== the queue =====
+
+    /// Queues the job's next run (with jitter), replacing any queued entry.
+    fn schedule(&mut self, slot: u32) {
+        self.unschedule(slot);
+        let random = self.random();
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        let Some(at) = entry.next_run else { return };
+        let at = match entry.opts.jitter {
+            Some(j) => {
+                let following = entry.trigger.next_fire_time(Some(at), at);
+                Jitter::new(j).apply(at, following, random)
+            }
+            None => at,
+        };
+        entry.queued_seq = self.queue.push(at, slot);
+    }
+
+    fn unschedule(&mut self, slot: u32) {
+        if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
+            if entry.queued_seq != 0 {
+                entry.queued_seq = 0;
+                self.queue.invalidate();
+            }
+        }
+    }
+
+    pub(crate) fn remove_slot(&mut self, slot: u32, announce: bool) {
+        self.unschedule(slot);
+        if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
+            self.ids.remove(&entry.id);
+            self.free.push(slot);
+            if announce {
+                self.emit(Event::JobRemoved { job_id: entry.id });
+            }
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        // xorshift64*
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    // ===== the timer =====
+
+    /// Arms the one timer for the earliest queued time (capped at [`MAX_SLEEP`]).
+    pub(crate) fn arm(&mut self, ctx: &mut Context<Self>) {
+        if self.paused || self.phase != Phase::Running {
+            self.disarm(ctx);
+            return;
+        }
+        let now = self.clock.now();
+        let cap = clock::add(now, MAX_SLEEP);
+        let target = self.queue.peek().map_or(cap, |e| e.at.min(cap));
+        if let Some((armed_at, handle)) = self.timer {
+            if armed_at <= target {
+                return; // an earlier (or equal) wake-up is already set
+            }
+            ctx.cancel_future(handle);
+        }
+        let sleep = self.clock.sleep_until(target);
+        let handle = ctx.spawn(sleep.into_actor(self).map(|(), act, ctx| {
+            act.timer = None;
+            act.wake(ctx);
+        }));
+        self.timer = Some((target, handle));
+    }
+
+    fn disarm(&mut self, ctx: &mut Context<Self>) {
+        if let Some((_, handle)) = self.timer.take() {
+            ctx.cancel_future(handle);
+        }
+    }
+
+    /// Dispatches everything due, then re-arms.
+    pub(crate) fn wake(&mut self, ctx: &mut Context<Self>) {
+        if self.paused || self.phase != Phase::Running {
+            return;
+        }
+        let now = self.clock.now();
+        while let Some(e) = self.queue.pop_due(now) {
+            let live = self.slots.get(e.slot as usize).and_then(Option::as_ref).is_some_and(|j| j.queued_seq == e.seq);
+            if !live {
+                self.queue.popped_stale();
+                continue;
+            }
+            self.process(e.slot, now);
+        }
+        self.flush();
+        let slots = &self.slots;
+        self.queue
+            .compact(|e| slots.get(e.slot as usize).and_then(Option::as_ref).is_some_and(|j| j.queued_seq == e.seq));
+        self.arm(ctx);
+    }
+
+    /// A job is due: apply misfire, coalescing and max_instances, submit, re-queue.
+    fn process(&mut self, slot: u32, now: DateTime<Utc>) {
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        entry.queued_seq = 0;
+        let Some(first) = entry.next_run else { return };
+        let opts = entry.opts.clone();
+        let mut earlier: Vec<DateTime<Utc>> = Vec::new();
+        let mut last = first;
+        let mut count: u32 = 1;
+        let mut next = entry.trigger.next_fire_time(Some(first), now);
+        let mut overflow = false;
+        while let Some(t) = next {
+            if t > now {
+                break;
+            }
+            if count >= opts.max_catch_up {
+                overflow = true;
+                next = entry.trigger.next_fire_time(None, now).filter(|n| *n > now).or_else(|| {
+                    entry.trigger.next_fire_time(Some(now), now)
+                });
+                break;
+            }
+            if !opts.coalesce {
+                earlier.push(last);
+            }
+            last = t;
+            count += 1;
+            next = entry.trigger.next_fire_time(Some(t), now);
+        }
+        let job_id = entry.id.clone();
+        if overflow {
+            self.emit(Event::JobMissed { job_id: job_id.clone(), scheduled_at: last, count: u64::from(count) });
+        }
+        earlier.push(last);
+        if !overflow {
+            for run_time in earlier {
+                let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
+                let running = self.slots[slot as usize].as_ref().map_or(0, |j| j.running);
+                if opts.misfire_grace_time.is_some_and(|g| late > g) {
+                    self.emit(Event::JobMissed { job_id: job_id.clone(), scheduled_at: run_time, count: 1 });
+                } else if running >= opts.max_instances {
+                    self.emit(Event::JobMaxInstances { job_id: job_id.clone(), scheduled_at: run_time });
+                } else {
+                    self.submit(slot, run_time);
+                }
+            }
+        }
+        match next {
+            Some(n) => {
+                if let Some(entry) = self.slots[slot as usize].as_mut() {
+                    entry.next_run = Some(n);
+                }
+                self.schedule(slot);
+            }
+            None => self.remove_slot(slot, true),
+        }
+    }
+
+    /// Starts one run of the job at `slot` for `scheduled_at`.
+    pub(crate) fn submit(&mut self, slot: u32, scheduled_at: DateTime<Utc>) -> Option<u64> {
+        let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
+        let runnable = entry.target.runnable()?;
+        entry.running += 1;
+        let run_id = self.next_run_id;
+        self.next_run_id += 1;
+        let job_id = entry.id.clone();
+        let tick = Tick { run_id, job_id: job_id.clone(), runnable, scheduled_at, attempt: 1, timeout: entry.opts.timeout };
+        let executor = entry.executor as usize;
+        self.runs.insert(
+            run_id,
+            RunState { slot, job_id: job_id.clone(), scheduled_at, attempt: 1, opts: entry.opts.clone(), zombie: false, retry: None },
+        );
+        if let Some(e) = self.executors.get_mut(executor) {
+            e.pending.push(tick);
+        }
+        self.emit(Event::JobSubmitted { job_id, run_id, scheduled_at, attempt: 1 });
+        Some(run_id)
+    }
+
+    /// Sends the runs gathered in this turn, one message per executor.
+    pub(crate) fn flush(&mut self) {
+        for e in &mut self.executors {
+            if !e.pending.is_empty() {
+                let batch = std::mem::take(&mut e.pending);
+                e.dispatch.do_send(Dispatch(batch));
+            }
+        }
+    }
+
+    // ===== runs finishing =====
+
+    pub(crate) fn run_finished(&mut self, run_id: u64, outcome: Outcome, duration: Duration, still_running: bool, ctx: &mut Context<Self>) {
+        let Some(state) = self.runs.get_mut(&run_id) else { return };
+        let (job_id, scheduled_at, attempt) = (state.job_id.clone(), state.scheduled_at, state.attempt);
+        if still_running {
+            state.zombie = true;
+            if let Outcome::Failure(kind, error) = outcome {
+                self.emit(Event::JobError { job_id, run_id, scheduled_at, attempt, kind, error, retry_at: None });
+            }
+            return;
+        }
+        match outcome {
+            Outcome::Success => {
+                self.emit(Event::JobExecuted { job_id, run_id, scheduled_at, attempt, duration });
+                self.end_run(run_id);
+            }
+            Outcome::Failure(kind, error) => {
+                let retry = state.opts.retry.filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled);
+                match retry {
+                    Some(r) if self.phase == Phase::Running => {
+                        let delay = r.delay(attempt);
+                        let retry_at = clock::add(self.clock.now(), delay);
+                        self.emit(Event::JobError { job_id, run_id, scheduled_at, attempt, kind, error, retry_at: Some(retry_at) });
+                        let sleep = self.clock.sleep_until(retry_at);
+                        let handle = ctx.spawn(sleep.into_actor(self).map(move |(), act, ctx| {
+                            act.retry(run_id);
+                            if act.is_stopped() {
+                                ctx.stop();
+                            }
+                        }));
+                        if let Some(state) = self.runs.get_mut(&run_id) {
+                            state.retry = Some(handle);
+                        }
+                    }
+                    _ => {
+                        self.emit(Event::JobError { job_id, run_id, scheduled_at, attempt, kind, error, retry_at: None });
+                        self.end_run(run_id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a failed run again, as its next attempt.
+    fn retry(&mut self, run_id: u64) {
+        let Some(state) = self.runs.get_mut(&run_id) else { return };
+        state.retry = None;
+        state.attempt += 1;
+        let (slot, job_id, scheduled_at, attempt) = (state.slot, state.job_id.clone(), state.scheduled_at, state.attempt);
+        let entry = self.slots.get(slot as usize).and_then(Option::as_ref).filter(|j| Arc::ptr_eq(&j.id, &job_id));
+        let Some((runnable, executor, timeout)) =
+            entry.and_then(|j| Some((j.target.runnable()?, j.executor as usize, j.opts.timeout)))
+        else {
+            // The job was removed meanwhile: nothing to retry.
+            self.end_run(run_id);
+            return;
+        };
+        if self.phase != Phase::Running {
+            self.end_run(run_id);
+            return;
+        }
+        if let Some(e) = self.executors.get_mut(executor) {
+            e.pending.push(Tick { run_id, job_id: job_id.clone(), runnable, scheduled_at, attempt, timeout });
+        }
+        self.emit(Event::JobSubmitted { job_id, run_id, scheduled_at, attempt });
+        self.flush();
+    }
+
+    pub(crate) fn run_released(&mut self, run_id: u64) {
+        if self.runs.get(&run_id).is_some_and(|s| s.zombie) {
+            self.end_run(run_id);
+        }
+    }
+
+    /// A run is over: free its `max_instances` slot.
+    fn end_run(&mut self, run_id: u64) {
+        if let Some(state) = self.runs.remove(&run_id) {
+            if let Some(entry) = self.slots.get_mut(state.slot as usize).and_then(Option::as_mut) {
+                if Arc::ptr_eq(&entry.id, &state.job_id) {
+                    entry.running = entry.running.saturating_sub(1);
+                }
+            }
+        }
+        if self.phase == Phase::Draining && self.runs.values().all(|s| s.zombie) {
+            self.finish_shutdown();
+        }
+    }
+
+    // ===== job API =====
+
+    pub(crate) fn slot_of(&self, id: &str) -> Result<u32, Error> {
+        self.ids.get(id).copied().ok_or_else(|| Error::job_not_found(id))
+    }
+
+    pub(crate) fn job(&self, slot: u32) -> Option<Job> {
+        self.slots.get(slot as usize).and_then(Option::as_ref).map(JobEntry::snapshot)
+    }
+
+    pub(crate) fn entry_mut(&mut self, slot: u32) -> Option<&mut JobEntry> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    /// Applies a change to a copy of the entry's settings, validates, then commits.
+    pub(crate) fn modify(&mut self, id: &str, changes: crate::job::JobChanges, ctx: &mut Context<Self>) -> Result<Job, Error> {
+        let slot = self.slot_of(id)?;
+        let now = self.clock.now();
+        let (mut opts, mut target) = {
+            let entry = self.job(slot).ok_or_else(|| Error::job_not_found(id))?;
+            ((*entry.options).clone(), entry.target)
+        };
+        if let Some(v) = changes.misfire_grace_time {
+            opts.misfire_grace_time = v;
+        }
+        if let Some(v) = changes.coalesce {
+            opts.coalesce = v;
+        }
+        if let Some(v) = changes.max_instances {
+            opts.max_instances = v;
+        }
+        if let Some(v) = changes.jitter {
+            opts.jitter = v;
+        }
+        if let Some(v) = changes.executor {
+            opts.executor = v;
+        }
+        if let Some(v) = changes.timeout {
+            opts.timeout = v;
+        }
+        if let Some(v) = changes.retry {
+            opts.retry = v;
+        }
+        opts.check().map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+        let executor = self.executor_index(&opts.executor)?;
+        if let Some(t) = changes.target {
+            target = t;
+            self.resolve_target(&mut target, id)?;
+        }
+        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        entry.opts = Arc::new(opts);
+        entry.executor = executor;
+        entry.target = target;
+        if let Some(name) = changes.name {
+            entry.name = Some(name);
+        }
+        if let Some(next) = changes.next_run_time {
+            entry.next_run = next;
+        }
+        let _ = now;
+        self.schedule(slot);
+        self.arm(ctx);
+        let job_id = self.slots[slot as usize].as_ref().map(|j| j.id.clone());
+        if let Some(job_id) = job_id {
+            self.emit(Event::JobModified { job_id });
+        }
+        self.job(slot).ok_or_else(|| Error::job_not_found(id))
+    }
+
+    pub(crate) fn reschedule(&mut self, id: &str, trigger: Trigger, ctx: &mut Context<Self>) -> Result<Job, Error> {
+        let slot = self.slot_of(id)?;
+        let now = self.clock.now();
+        let next = trigger
+            .next_fire_time(None, now)
+            .ok_or_else(|| Error::new(ErrorKind::Trigger, format!("job `{id}`: the new trigger has no fire time left")))?;
+        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        entry.trigger = trigger;
+        entry.next_run = Some(next);
+        let job_id = entry.id.clone();
+        self.schedule(slot);
+        self.arm(ctx);
+        self.emit(Event::JobModified { job_id });
+        self.job(slot).ok_or_else(|| Error::job_not_found(id))
+    }
+
+    pub(crate) fn pause_job(&mut self, id: &str) -> Result<Job, Error> {
+        let slot = self.slot_of(id)?;
+        self.unschedule(slot);
+        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        entry.next_run = None;
+        let job_id = entry.id.clone();
+        self.emit(Event::JobModified { job_id });
+        self.job(slot).ok_or_else(|| Error::job_not_found(id))
+    }
+
+    pub(crate) fn resume_job(&mut self, id: &str, ctx: &mut Context<Self>) -> Result<Option<Job>, Error> {
+        let slot = self.slot_of(id)?;
+        let now = self.clock.now();
+        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        if entry.next_run.is_some() {
+            return Ok(Some(entry.snapshot()));
+        }
+        match entry.trigger.next_fire_time(None, now) {
+            Some(next) => {
+                entry.next_run = Some(next);
+                let job_id = entry.id.clone();
+                self.schedule(slot);
+                self.arm(ctx);
+                self.emit(Event::JobModified { job_id });
+                Ok(self.job(slot))
+            }
+            None => {
+                self.remove_slot(slot, true);
+                Ok(None)
+            }
+        }
+    }
+
+    pub(crate) fn remove_all(&mut self) {
+        for slot in 0..self.slots.len() {
+            if let Some(entry) = self.slots[slot].take() {
+                self.free.push(slot as u32);
+                drop(entry);
+            }
+        }
+        self.ids.clear();
+        self.queue.clear();
+        self.emit(Event::AllJobsRemoved);
+    }
+
+    pub(crate) fn jobs(&self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self.slots.iter().flatten().map(JobEntry::snapshot).collect();
+        jobs.sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
+            (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.id.cmp(&b.id),
+        });
+        jobs
+    }
+
+    pub(crate) fn run_now(&mut self, id: &str) -> Result<u64, Error> {
+        if self.phase != Phase::Running {
+            return Err(Error::not_running());
+        }
+        let slot = self.slot_of(id)?;
+        let now = self.clock.now();
+        let entry = self.slots[slot as usize].as_ref().ok_or_else(|| Error::job_not_found(id))?;
+        if entry.running >= entry.opts.max_instances {
+            let (job_id, running) = (entry.id.clone(), entry.running);
+            self.emit(Event::JobMaxInstances { job_id, scheduled_at: now });
+            return Err(Error::new(
+                ErrorKind::MaxInstances,
+                format!("job `{id}` already runs {running} time(s), its max_instances"),
+            ));
+        }
+        let run_id = self.submit(slot, now).ok_or_else(|| Error::job_not_found(id))?;
+        self.flush();
+        Ok(run_id)
+    }
+
+    pub(crate) fn set_paused(&mut self, paused: bool, ctx: &mut Context<Self>) {
+        if self.paused == paused {
+            return;
+        }
+        self.paused = paused;
+        if paused {
+            self.disarm(ctx);
+            self.emit(Event::SchedulerPaused);
+        } else {
+            self.emit(Event::SchedulerResumed);
+            self.wake(ctx);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    // ===== shutdown =====
+
+    pub(crate) fn shutdown(&mut self, wait: bool, deadline: Option<Duration>, done: oneshot::Sender<()>, ctx: &mut Context<Self>) {
+        self.shutdown_waiters.push(done);
+        if self.phase != Phase::Running {
+            if self.phase == Phase::Stopped {
+                self.notify_stopped();
+            }
+            return;
+        }
+        self.phase = Phase::Draining;
+        self.disarm(ctx);
+        // Pending retries will not happen.
+        let retrying: Vec<u64> = self.runs.iter().filter(|(_, s)| s.retry.is_some()).map(|(id, _)| *id).collect();
+        for run_id in retrying {
+            if let Some(h) = self.runs.get_mut(&run_id).and_then(|s| s.retry.take()) {
+                ctx.cancel_future(h);
+            }
+            self.end_run(run_id);
+        }
+        if !wait || self.runs.values().all(|s| s.zombie) {
+            self.shutdown_token.cancel();
+            self.finish_shutdown();
+            return;
+        }
+        if let Some(d) = deadline {
+            let at = clock::add(self.clock.now(), d);
+            let sleep = self.clock.sleep_until(at);
+            ctx.spawn(sleep.into_actor(self).map(|(), act, ctx| {
+                // Cancel every run; async runs stop or are dropped after their grace.
+                act.shutdown_token.cancel();
+                let grace = clock::add(act.clock.now(), crate::builder::CANCEL_GRACE + Duration::from_millis(100));
+                let sleep = act.clock.sleep_until(grace);
+                ctx.spawn(sleep.into_actor(act).map(|(), act, ctx| {
+                    act.finish_shutdown();
+                    ctx.stop();
+                }));
+            }));
+        }
+    }
+
+    fn finish_shutdown(&mut self) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
+        self.phase = Phase::Stopped;
+        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
+        for e in &self.executors {
+            e.stop.do_send(StopExecutor);
+        }
+        for executor in names {
+            self.emit(Event::ExecutorRemoved { executor });
+        }
+        self.emit(Event::SchedulerShutdown);
+        self.notify_stopped();
+        let _ = self.stopped.send(true);
+    }
+
+    fn notify_stopped(&mut self) {
+        for w in self.shutdown_waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.phase == Phase::Stopped
+    }
+}
+
+impl Actor for SchedulerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
+        for executor in names {
+            self.emit(Event::ExecutorAdded { executor });
+        }
+        self.emit(Event::SchedulerStarted);
+        let initial = std::mem::take(&mut self.initial_jobs);
+        if !initial.is_empty() {
+            if let Err(e) = self.add_jobs(initial, ctx) {
+                tracing::error!(error = %e, "static jobs could not be added");
+            }
+        }
+        self.arm(ctx);
+    }
+}

@@ -1,0 +1,229 @@
+//! `SchedulerBuilder`: executors, shared data, clock; and the three run modes.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::actor::{ExecutorRef, SchedulerActor, StopExecutor};
+use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::data::{Data, DataMap};
+use crate::error::{Error, ErrorKind};
+use crate::executor::Executor;
+use crate::executor_async::AsyncExecutor;
+use crate::executor_threads::ThreadPoolExecutor;
+use crate::registry::Registry;
+use crate::run::RunEnv;
+use crate::scheduler::{Inner, Scheduler};
+
+/// How long a cancelled async job may take to stop before it is dropped.
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(1);
+
+/// Configures and starts a [`Scheduler`].
+///
+/// ```
+/// use scheduler::{Executor, Scheduler};
+///
+/// let sched = Scheduler::builder()
+///     .executor("blocking", Executor::thread_pool(4))
+///     .data(String::from("shared state"))
+///     .start_background()?;
+/// sched.blocking().shutdown(true)?;
+/// # Ok::<(), scheduler::Error>(())
+/// ```
+#[must_use]
+pub struct SchedulerBuilder {
+    executors: Vec<(Arc<str>, Executor)>,
+    data: DataMap,
+    clock: SharedClock,
+    registered_jobs: bool,
+    event_capacity: usize,
+}
+
+impl Default for SchedulerBuilder {
+    fn default() -> Self {
+        SchedulerBuilder {
+            executors: vec![(Arc::from("default"), Executor::async_pool())],
+            data: DataMap::default(),
+            clock: Arc::new(SystemClock),
+            registered_jobs: true,
+            event_capacity: 4096,
+        }
+    }
+}
+
+impl SchedulerBuilder {
+    /// Adds (or replaces) the executor `name`. `"default"` is an async pool unless replaced.
+    pub fn executor(mut self, name: &str, executor: Executor) -> Self {
+        self.executors.retain(|(n, _)| &**n != name);
+        self.executors.push((Arc::from(name), executor));
+        self
+    }
+
+    /// Registers shared state, handed to jobs as `Data<T>`.
+    pub fn data<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.data.insert(Arc::new(value));
+        self
+    }
+
+    /// Registers shared state that is already a `Data<T>`.
+    pub fn app_data<T: Send + Sync + 'static>(mut self, value: Data<T>) -> Self {
+        self.data.insert(value.into_inner());
+        self
+    }
+
+    /// Uses another clock (a [`crate::TestClock`] in tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Does not add the `#[scheduled]` jobs of this binary at start.
+    pub fn without_registered_jobs(mut self) -> Self {
+        self.registered_jobs = false;
+        self
+    }
+
+    /// How many events a slow subscriber may fall behind (default 4096).
+    pub fn event_capacity(mut self, n: usize) -> Self {
+        self.event_capacity = n.max(1);
+        self
+    }
+
+    /// Starts the scheduler inside the running actix `System` (for example in an
+    /// actix-web application), on an arbiter of its own. Errors: no `System`,
+    /// duplicate registrations, a static job that is invalid or lacks its data.
+    pub fn start(self) -> Result<Scheduler, Error> {
+        if actix_rt::System::try_current().is_none() {
+            return Err(Error::new(
+                ErrorKind::Start,
+                "no actix System is running on this thread; use start_background() or run_blocking()",
+            ));
+        }
+        let registry = Arc::new(Registry::collect()?);
+        let now = self.clock.now();
+        let initial = if self.registered_jobs { crate::static_jobs::specs(&registry, &self.data, now)? } else { Vec::new() };
+        let (events, _) = broadcast::channel(self.event_capacity);
+        let (stopped_tx, stopped_rx) = watch::channel(false);
+        let token = CancellationToken::new();
+        let arbiter = Arbiter::new();
+        let clock = self.clock.clone();
+        let data = Arc::new(self.data);
+        let executors = self.executors;
+        let events_tx = events.clone();
+        let addr = SchedulerActor::start_in_arbiter(&arbiter.handle(), move |ctx| {
+            let mut act = SchedulerActor::new(clock.clone(), events_tx, registry, data.clone(), token.clone(), stopped_tx);
+            let env = RunEnv {
+                clock,
+                data,
+                grace: CANCEL_GRACE,
+                shutdown: token,
+                finished: ctx.address().recipient(),
+                released: ctx.address().recipient(),
+            };
+            for (name, executor) in executors {
+                let (dispatch, stop) = match executor {
+                    Executor::Async { arbiters, max_concurrency } => {
+                        let a = AsyncExecutor::new(arbiters, max_concurrency, env.clone()).start();
+                        (a.clone().recipient(), a.recipient::<StopExecutor>())
+                    }
+                    Executor::ThreadPool { threads } => {
+                        let a = ThreadPoolExecutor::new(threads, env.clone()).start();
+                        (a.clone().recipient(), a.recipient::<StopExecutor>())
+                    }
+                };
+                act.executors.push(ExecutorRef { name, dispatch, stop, pending: Vec::new() });
+            }
+            act.initial_jobs = initial;
+            act
+        });
+        Ok(Scheduler {
+            inner: Arc::new(Inner {
+                addr,
+                events,
+                stopped: stopped_rx,
+                arbiter: arbiter.handle(),
+                system: std::sync::Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Starts the scheduler on a thread of its own with its own actix `System`
+    /// (APScheduler's `BackgroundScheduler`). The handle works from any thread;
+    /// `shutdown` also stops that thread.
+    pub fn start_background(self) -> Result<Scheduler, Error> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("scheduler".into())
+            .spawn(move || {
+                let system = System::new();
+                let started = system.block_on(async move { self.start() });
+                let ok = started.is_ok();
+                if let Ok(s) = &started {
+                    s.set_system(System::current());
+                }
+                let _ = tx.send(started);
+                if ok {
+                    let _ = system.run();
+                }
+            })
+            .map_err(|e| Error::new(ErrorKind::Start, format!("could not spawn the scheduler thread: {e}")))?;
+        rx.recv().map_err(|_| Error::new(ErrorKind::Start, "the scheduler thread died while starting"))?
+    }
+
+    /// Runs the scheduler on this thread until it is shut down or the process
+    /// gets SIGINT / SIGTERM, then shuts down gracefully (waiting for running
+    /// jobs). APScheduler's `BlockingScheduler`.
+    pub fn run_blocking(self) -> Result<(), Error> {
+        self.run_blocking_with(|_| async { Ok(()) })
+    }
+
+    /// Like [`SchedulerBuilder::run_blocking`], calling `setup` with the handle
+    /// first (to add jobs).
+    pub fn run_blocking_with<F, Fut>(self, setup: F) -> Result<(), Error>
+    where
+        F: FnOnce(Scheduler) -> Fut,
+        Fut: Future<Output = Result<(), Error>>,
+    {
+        System::new().block_on(async move {
+            let sched = self.start()?;
+            if let Err(e) = setup(sched.clone()).await {
+                sched.shutdown(false).await?;
+                return Err(e);
+            }
+            tokio::select! {
+                _ = shutdown_signal() => {
+                    tracing::info!("signal received; shutting down");
+                    sched.shutdown(true).await
+                }
+                _ = sched.stopped() => Ok(()),
+            }
+        })
+    }
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,127 @@
+//! What a running job can see: `JobContext`, and what it returns: `JobResult`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::data::{Data, DataMap};
+
+/// The context of one run, handed to every job.
+///
+/// ```
+/// # use scheduler::JobContext;
+/// async fn report(ctx: JobContext) {
+///     println!("job {} run {} (attempt {}) scheduled at {}",
+///              ctx.job_id(), ctx.run_id(), ctx.attempt(), ctx.scheduled_at());
+///     tokio::select! {
+///         _ = ctx.cancelled() => println!("asked to stop"),
+///         _ = std::future::ready(()) => {}
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct JobContext {
+    pub(crate) job_id: Arc<str>,
+    pub(crate) run_id: u64,
+    pub(crate) scheduled_at: DateTime<Utc>,
+    pub(crate) attempt: u32,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) data: Arc<DataMap>,
+}
+
+impl JobContext {
+    /// The job's id.
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+
+    /// The run's id, unique within this scheduler.
+    pub fn run_id(&self) -> u64 {
+        self.run_id
+    }
+
+    /// The fire time this run is for (before jitter).
+    pub fn scheduled_at(&self) -> DateTime<Utc> {
+        self.scheduled_at
+    }
+
+    /// 1 for the first attempt, 2 for the first retry, ...
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Whether the run was asked to stop (its timeout passed, or the
+    /// scheduler's shutdown deadline).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Resolves when the run is asked to stop. An async job that does not stop
+    /// is dropped after a short grace.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await
+    }
+
+    /// Shared state registered with [`crate::SchedulerBuilder::data`].
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<Data<T>> {
+        self.data.get::<T>()
+    }
+}
+
+impl fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobContext")
+            .field("job_id", &self.job_id)
+            .field("run_id", &self.run_id)
+            .field("scheduled_at", &self.scheduled_at)
+            .field("attempt", &self.attempt)
+            .finish()
+    }
+}
+
+/// Why a run failed: the error's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobError {
+    message: String,
+}
+
+impl JobError {
+    /// A failure with `message`.
+    pub fn new(message: impl Into<String>) -> JobError {
+        JobError { message: message.into() }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The result of one run.
+pub type JobResult = Result<(), JobError>;
+
+/// What a job function may return: `()` or `Result<(), E: Display>`.
+pub trait IntoJobResult {
+    /// Converts into a [`JobResult`]; an `Err` becomes a failed run with the error's text.
+    fn into_job_result(self) -> JobResult;
+}
+
+impl IntoJobResult for () {
+    fn into_job_result(self) -> JobResult {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display> IntoJobResult for Result<(), E> {
+    fn into_job_result(self) -> JobResult {
+        self.map_err(|e| JobError::new(e.to_string()))
+    }
+}

@@ -1,0 +1,104 @@
+//! The runtime's error type.
+
+use std::fmt;
+
+/// What went wrong. Returned by [`Error::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A job with this id exists and `replace_existing` was not set.
+    DuplicateId,
+    /// No job has this id.
+    JobNotFound,
+    /// The trigger is invalid or can never fire.
+    Trigger,
+    /// The job names an executor the scheduler does not have.
+    UnknownExecutor,
+    /// A job needs `Data<T>` that was not registered on the builder.
+    MissingData,
+    /// No registered job function has this name.
+    UnknownJob,
+    /// Two registered job functions share a name.
+    DuplicateRegistration,
+    /// Job arguments could not be serialised or deserialised.
+    Args,
+    /// An option value is out of range (`max_instances = 0`, a retry factor below 1).
+    InvalidOption,
+    /// The job already runs `max_instances` times.
+    MaxInstances,
+    /// The scheduler is not running (never started, or shut down).
+    NotRunning,
+    /// A blocking method was called from inside an async runtime.
+    BlockingInAsync,
+    /// The scheduler could not start (no actix System, thread spawn failed).
+    Start,
+}
+
+/// An error of the scheduler runtime: a kind and a message naming what is wrong.
+///
+/// ```
+/// use scheduler::{Error, ErrorKind};
+/// let e = Error::new(ErrorKind::JobNotFound, "no job with id `x`");
+/// assert!(e.is_job_not_found());
+/// assert_eq!(e.to_string(), "no job with id `x`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error { kind, message: message.into() }
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Whether the id was already taken.
+    pub fn is_duplicate_id(&self) -> bool {
+        self.kind == ErrorKind::DuplicateId
+    }
+
+    /// Whether no job had the id.
+    pub fn is_job_not_found(&self) -> bool {
+        self.kind == ErrorKind::JobNotFound
+    }
+
+    /// Whether the scheduler is not running.
+    pub fn is_not_running(&self) -> bool {
+        self.kind == ErrorKind::NotRunning
+    }
+
+    pub(crate) fn not_running() -> Error {
+        Error::new(ErrorKind::NotRunning, "the scheduler is not running (not started, or shut down)")
+    }
+
+    pub(crate) fn job_not_found(id: &str) -> Error {
+        Error::new(ErrorKind::JobNotFound, format!("no job with id `{id}`"))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<scheduler_triggers::Error> for Error {
+    fn from(e: scheduler_triggers::Error) -> Error {
+        Error::new(ErrorKind::Trigger, e.to_string())
+    }
+}
+
+impl From<actix::MailboxError> for Error {
+    fn from(_: actix::MailboxError) -> Error {
+        Error::not_running()
+    }
+}

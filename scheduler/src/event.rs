@@ -1,0 +1,253 @@
+//! Events, as APScheduler has them: a stream, and listeners with a mask.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_core::Stream;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// Why a run failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The job returned an error.
+    Error,
+    /// The job panicked (caught; the executor keeps its capacity).
+    Panic,
+    /// The job passed its timeout. For a blocking job the thread cannot be
+    /// killed: it keeps its `max_instances` slot until it returns.
+    Timeout,
+    /// The run was cancelled at the scheduler's shutdown deadline.
+    Cancelled,
+}
+
+/// Something that happened in the scheduler.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The scheduler started.
+    SchedulerStarted,
+    /// The scheduler shut down; nothing runs any more.
+    SchedulerShutdown,
+    /// The scheduler was paused: nothing is dispatched until resumed.
+    SchedulerPaused,
+    /// The scheduler was resumed.
+    SchedulerResumed,
+    /// An executor was added (at start).
+    ExecutorAdded {
+        /// Its name.
+        executor: Arc<str>,
+    },
+    /// An executor was removed (at shutdown).
+    ExecutorRemoved {
+        /// Its name.
+        executor: Arc<str>,
+    },
+    /// A job was added.
+    JobAdded {
+        /// The job id.
+        job_id: Arc<str>,
+    },
+    /// A job was removed (by request, or because its trigger finished).
+    JobRemoved {
+        /// The job id.
+        job_id: Arc<str>,
+    },
+    /// A job was modified, rescheduled, paused or resumed.
+    JobModified {
+        /// The job id.
+        job_id: Arc<str>,
+    },
+    /// Every job was removed.
+    AllJobsRemoved,
+    /// A run was handed to its executor.
+    JobSubmitted {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The run id.
+        run_id: u64,
+        /// The fire time.
+        scheduled_at: DateTime<Utc>,
+        /// 1, or more for retries.
+        attempt: u32,
+    },
+    /// A run finished successfully.
+    JobExecuted {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The run id.
+        run_id: u64,
+        /// The fire time.
+        scheduled_at: DateTime<Utc>,
+        /// Which attempt succeeded.
+        attempt: u32,
+        /// How long it ran.
+        duration: Duration,
+    },
+    /// A run failed.
+    JobError {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The run id.
+        run_id: u64,
+        /// The fire time.
+        scheduled_at: DateTime<Utc>,
+        /// Which attempt failed.
+        attempt: u32,
+        /// Why.
+        kind: FailureKind,
+        /// The error text, panic message, or timeout explanation.
+        error: String,
+        /// When the retry is due, if one follows.
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// A run was not started because it was later than its misfire grace time.
+    JobMissed {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The missed fire time (the latest, when `count > 1`).
+        scheduled_at: DateTime<Utc>,
+        /// How many fire times this event stands for (more than 1 past the catch-up limit).
+        count: u64,
+    },
+    /// A run was skipped because `max_instances` runs were still running.
+    JobMaxInstances {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The skipped fire time.
+        scheduled_at: DateTime<Utc>,
+    },
+}
+
+/// A set of event kinds, for [`crate::Scheduler::add_listener`].
+///
+/// ```
+/// use scheduler::EventMask;
+/// let mask = EventMask::JOB_ERROR | EventMask::JOB_MISSED;
+/// assert!(mask.contains(EventMask::JOB_MISSED));
+/// assert!(!mask.contains(EventMask::JOB_EXECUTED));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EventMask(u32);
+
+impl EventMask {
+    /// [`Event::SchedulerStarted`]
+    pub const SCHEDULER_STARTED: EventMask = EventMask(1);
+    /// [`Event::SchedulerShutdown`]
+    pub const SCHEDULER_SHUTDOWN: EventMask = EventMask(1 << 1);
+    /// [`Event::SchedulerPaused`]
+    pub const SCHEDULER_PAUSED: EventMask = EventMask(1 << 2);
+    /// [`Event::SchedulerResumed`]
+    pub const SCHEDULER_RESUMED: EventMask = EventMask(1 << 3);
+    /// [`Event::ExecutorAdded`]
+    pub const EXECUTOR_ADDED: EventMask = EventMask(1 << 4);
+    /// [`Event::ExecutorRemoved`]
+    pub const EXECUTOR_REMOVED: EventMask = EventMask(1 << 5);
+    /// [`Event::JobAdded`]
+    pub const JOB_ADDED: EventMask = EventMask(1 << 6);
+    /// [`Event::JobRemoved`]
+    pub const JOB_REMOVED: EventMask = EventMask(1 << 7);
+    /// [`Event::JobModified`]
+    pub const JOB_MODIFIED: EventMask = EventMask(1 << 8);
+    /// [`Event::AllJobsRemoved`]
+    pub const ALL_JOBS_REMOVED: EventMask = EventMask(1 << 9);
+    /// [`Event::JobSubmitted`]
+    pub const JOB_SUBMITTED: EventMask = EventMask(1 << 10);
+    /// [`Event::JobExecuted`]
+    pub const JOB_EXECUTED: EventMask = EventMask(1 << 11);
+    /// [`Event::JobError`]
+    pub const JOB_ERROR: EventMask = EventMask(1 << 12);
+    /// [`Event::JobMissed`]
+    pub const JOB_MISSED: EventMask = EventMask(1 << 13);
+    /// [`Event::JobMaxInstances`]
+    pub const JOB_MAX_INSTANCES: EventMask = EventMask(1 << 14);
+    /// Every event.
+    pub const ALL: EventMask = EventMask((1 << 15) - 1);
+
+    /// Whether every kind in `other` is in `self`.
+    pub const fn contains(self, other: EventMask) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether `self` and `other` share a kind.
+    pub const fn intersects(self, other: EventMask) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+impl std::ops::BitOr for EventMask {
+    type Output = EventMask;
+    fn bitor(self, rhs: EventMask) -> EventMask {
+        EventMask(self.0 | rhs.0)
+    }
+}
+
+impl Event {
+    /// The mask bit of this event's kind.
+    pub fn mask(&self) -> EventMask {
+        match self {
+            Event::SchedulerStarted => EventMask::SCHEDULER_STARTED,
+            Event::SchedulerShutdown => EventMask::SCHEDULER_SHUTDOWN,
+            Event::SchedulerPaused => EventMask::SCHEDULER_PAUSED,
+            Event::SchedulerResumed => EventMask::SCHEDULER_RESUMED,
+            Event::ExecutorAdded { .. } => EventMask::EXECUTOR_ADDED,
+            Event::ExecutorRemoved { .. } => EventMask::EXECUTOR_REMOVED,
+            Event::JobAdded { .. } => EventMask::JOB_ADDED,
+            Event::JobRemoved { .. } => EventMask::JOB_REMOVED,
+            Event::JobModified { .. } => EventMask::JOB_MODIFIED,
+            Event::AllJobsRemoved => EventMask::ALL_JOBS_REMOVED,
+            Event::JobSubmitted { .. } => EventMask::JOB_SUBMITTED,
+            Event::JobExecuted { .. } => EventMask::JOB_EXECUTED,
+            Event::JobError { .. } => EventMask::JOB_ERROR,
+            Event::JobMissed { .. } => EventMask::JOB_MISSED,
+            Event::JobMaxInstances { .. } => EventMask::JOB_MAX_INSTANCES,
+        }
+    }
+
+    /// The job the event is about, if any.
+    pub fn job_id(&self) -> Option<&str> {
+        match self {
+            Event::JobAdded { job_id }
+            | Event::JobRemoved { job_id }
+            | Event::JobModified { job_id }
+            | Event::JobSubmitted { job_id, .. }
+            | Event::JobExecuted { job_id, .. }
+            | Event::JobError { job_id, .. }
+            | Event::JobMissed { job_id, .. }
+            | Event::JobMaxInstances { job_id, .. } => Some(job_id),
+            _ => None,
+        }
+    }
+}
+
+/// A stream of events from [`crate::Scheduler::subscribe`]. A subscriber that
+/// falls more than the channel's capacity behind skips the oldest events.
+pub struct EventStream {
+    inner: BroadcastStream<Event>,
+}
+
+impl EventStream {
+    pub(crate) fn new(rx: tokio::sync::broadcast::Receiver<Event>) -> EventStream {
+        EventStream { inner: BroadcastStream::new(rx) }
+    }
+}
+
+impl Stream for EventStream {
+    type Item = Event;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        loop {
+            match Pin::new(&mut self.inner).poll_next(cx) {
+                Poll::Ready(Some(Ok(e))) => return Poll::Ready(Some(e)),
+                Poll::Ready(Some(Err(_lagged))) => continue,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// A listener registered with a mask.
+pub(crate) type Listener = Box<dyn Fn(&Event) + Send + 'static>;

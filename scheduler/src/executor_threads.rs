@@ -1,0 +1,84 @@
+//! The thread-pool executor: blocking jobs on a `SyncArbiter`.
+
+use std::time::Instant;
+
+use actix::prelude::*;
+use futures_util::FutureExt;
+
+use crate::context::{JobContext, JobResult};
+use crate::run::{self, Dispatch, RunEnv};
+use crate::target::Runnable;
+
+/// Runs one job on a worker thread.
+#[derive(Message)]
+#[rtype(result = "Result<JobResult, String>")]
+struct RunBlocking {
+    runnable: Runnable,
+    ctx: JobContext,
+}
+
+/// One worker thread; owns a small runtime for async jobs given to a thread pool.
+struct Worker {
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Actor for Worker {
+    type Context = SyncContext<Self>;
+}
+
+impl Handler<RunBlocking> for Worker {
+    type Result = Result<JobResult, String>;
+    fn handle(&mut self, msg: RunBlocking, _ctx: &mut SyncContext<Self>) -> Self::Result {
+        run::call_blocking(&msg.runnable, msg.ctx, self.rt.as_ref())
+    }
+}
+
+/// Front of the pool: hands runs to the worker threads and watches their timeouts.
+pub(crate) struct ThreadPoolExecutor {
+    workers: Addr<Worker>,
+    env: RunEnv,
+}
+
+impl ThreadPoolExecutor {
+    pub(crate) fn new(threads: usize, env: RunEnv) -> ThreadPoolExecutor {
+        let workers = SyncArbiter::start(threads.max(1), || Worker {
+            rt: tokio::runtime::Builder::new_current_thread().enable_all().build().ok(),
+        });
+        ThreadPoolExecutor { workers, env }
+    }
+}
+
+impl Actor for ThreadPoolExecutor {
+    type Context = Context<Self>;
+}
+
+impl Handler<crate::actor::StopExecutor> for ThreadPoolExecutor {
+    type Result = ();
+    fn handle(&mut self, _: crate::actor::StopExecutor, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Dispatch> for ThreadPoolExecutor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Dispatch, ctx: &mut Self::Context) {
+        for tick in msg.0 {
+            let env = self.env.clone();
+            let token = env.shutdown.child_token();
+            let job_ctx = JobContext {
+                job_id: tick.job_id.clone(),
+                run_id: tick.run_id,
+                scheduled_at: tick.scheduled_at,
+                attempt: tick.attempt,
+                cancel: token,
+                data: env.data.clone(),
+            };
+            let started = Instant::now();
+            let request = self.workers.send(RunBlocking { runnable: tick.runnable.clone(), ctx: job_ctx });
+            let completion =
+                request.map(|r| r.unwrap_or_else(|_| Err("the worker thread stopped".to_owned())));
+            ctx.spawn(run::supervise_blocking(tick, env, completion, started).into_actor(self));
+        }
+    }
+}

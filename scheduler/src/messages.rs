@@ -1,0 +1,117 @@
+//! Messages to the `SchedulerActor`, each next to its handler.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::actor::SchedulerActor;
+use crate::error::Error;
+use crate::event::{EventMask, Listener};
+use crate::job::{Job, JobChanges, JobSpec};
+use crate::run::{RunFinished, RunReleased};
+use crate::trigger::Trigger;
+
+macro_rules! handler {
+    ($msg:ty, $result:ty, |$act:ident, $m:ident, $ctx:ident| $body:expr) => {
+        impl Handler<$msg> for SchedulerActor {
+            type Result = $result;
+            #[allow(unused_variables, clippy::unit_arg)]
+            fn handle(&mut self, $m: $msg, $ctx: &mut Context<Self>) -> $result {
+                let $act = self;
+                let result = $body;
+                if $act.is_stopped() {
+                    $ctx.stop();
+                }
+                result
+            }
+        }
+    };
+}
+
+/// Adds jobs, all or nothing.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<std::sync::Arc<str>>, Error>")]
+pub(crate) struct AddJobs(pub(crate) Vec<JobSpec>);
+handler!(AddJobs, Result<Vec<std::sync::Arc<str>>, Error>, |act, m, ctx| act.add_jobs(m.0, ctx));
+
+#[derive(Message)]
+#[rtype(result = "Result<Job, Error>")]
+pub(crate) struct ModifyJob(pub(crate) String, pub(crate) JobChanges);
+handler!(ModifyJob, Result<Job, Error>, |act, m, ctx| act.modify(&m.0, m.1, ctx));
+
+#[derive(Message)]
+#[rtype(result = "Result<Job, Error>")]
+pub(crate) struct RescheduleJob(pub(crate) String, pub(crate) Trigger);
+handler!(RescheduleJob, Result<Job, Error>, |act, m, ctx| act.reschedule(&m.0, m.1, ctx));
+
+#[derive(Message)]
+#[rtype(result = "Result<Job, Error>")]
+pub(crate) struct PauseJob(pub(crate) String);
+handler!(PauseJob, Result<Job, Error>, |act, m, ctx| act.pause_job(&m.0));
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<Job>, Error>")]
+pub(crate) struct ResumeJob(pub(crate) String);
+handler!(ResumeJob, Result<Option<Job>, Error>, |act, m, ctx| act.resume_job(&m.0, ctx));
+
+#[derive(Message)]
+#[rtype(result = "Result<(), Error>")]
+pub(crate) struct RemoveJob(pub(crate) String);
+handler!(RemoveJob, Result<(), Error>, |act, m, ctx| {
+    let slot = act.slot_of(&m.0)?;
+    act.remove_slot(slot, true);
+    Ok(())
+});
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct RemoveAllJobs;
+handler!(RemoveAllJobs, (), |act, m, ctx| act.remove_all());
+
+#[derive(Message)]
+#[rtype(result = "Option<Job>")]
+pub(crate) struct GetJob(pub(crate) String);
+handler!(GetJob, Option<Job>, |act, m, ctx| act.slot_of(&m.0).ok().and_then(|s| act.job(s)));
+
+#[derive(Message)]
+#[rtype(result = "Vec<Job>")]
+pub(crate) struct ListJobs;
+handler!(ListJobs, Vec<Job>, |act, m, ctx| act.jobs());
+
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub(crate) struct CountJobs;
+handler!(CountJobs, usize, |act, m, ctx| act.len());
+
+#[derive(Message)]
+#[rtype(result = "Result<u64, Error>")]
+pub(crate) struct RunNow(pub(crate) String);
+handler!(RunNow, Result<u64, Error>, |act, m, ctx| act.run_now(&m.0));
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct SetPaused(pub(crate) bool);
+handler!(SetPaused, (), |act, m, ctx| act.set_paused(m.0, ctx));
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Wakeup;
+handler!(Wakeup, (), |act, m, ctx| act.wake(ctx));
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Shutdown {
+    pub(crate) wait: bool,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) done: oneshot::Sender<()>,
+}
+handler!(Shutdown, (), |act, m, ctx| act.shutdown(m.wait, m.deadline, m.done, ctx));
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct AddListener(pub(crate) EventMask, pub(crate) Listener);
+handler!(AddListener, (), |act, m, ctx| act.add_listener(m.0, m.1));
+
+handler!(RunFinished, (), |act, m, ctx| act.run_finished(m.run_id, m.outcome, m.duration, m.still_running, ctx));
+handler!(RunReleased, (), |act, m, ctx| act.run_released(m.run_id));

@@ -1,0 +1,255 @@
+//! One run of a job: the messages between scheduler and executors, and the
+//! code that runs a job with its timeout, cancellation and panic catching.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use futures_util::future::{select, Either};
+use futures_util::FutureExt;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::clock::{self, SharedClock};
+use crate::context::{JobContext, JobResult};
+use crate::data::DataMap;
+use crate::event::FailureKind;
+use crate::target::Runnable;
+
+/// A run handed to an executor.
+pub(crate) struct Tick {
+    pub(crate) run_id: u64,
+    pub(crate) job_id: Arc<str>,
+    pub(crate) runnable: Runnable,
+    pub(crate) scheduled_at: DateTime<Utc>,
+    pub(crate) attempt: u32,
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// Runs for one executor, from one wake-up of the scheduler.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Dispatch(pub(crate) Vec<Tick>);
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Outcome {
+    Success,
+    Failure(FailureKind, String),
+}
+
+/// An executor's report on a run.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct RunFinished {
+    pub(crate) run_id: u64,
+    pub(crate) outcome: Outcome,
+    pub(crate) duration: Duration,
+    /// A timed-out blocking run whose thread still runs keeps its slot until
+    /// [`RunReleased`] arrives.
+    pub(crate) still_running: bool,
+}
+
+/// The thread of a timed-out blocking run returned.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct RunReleased {
+    pub(crate) run_id: u64,
+}
+
+/// What every executor needs to run jobs.
+#[derive(Clone)]
+pub(crate) struct RunEnv {
+    pub(crate) clock: SharedClock,
+    pub(crate) data: Arc<DataMap>,
+    /// How long a cancelled async job may take to stop before it is dropped.
+    pub(crate) grace: Duration,
+    /// Cancelled at the shutdown deadline.
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) finished: Recipient<RunFinished>,
+    pub(crate) released: Recipient<RunReleased>,
+}
+
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    }
+}
+
+fn outcome_of(result: Result<JobResult, String>) -> Outcome {
+    match result {
+        Ok(Ok(())) => Outcome::Success,
+        Ok(Err(e)) => Outcome::Failure(FailureKind::Error, e.message().to_owned()),
+        Err(panic) => Outcome::Failure(FailureKind::Panic, panic),
+    }
+}
+
+impl Tick {
+    fn context(&self, env: &RunEnv, token: CancellationToken) -> JobContext {
+        JobContext {
+            job_id: self.job_id.clone(),
+            run_id: self.run_id,
+            scheduled_at: self.scheduled_at,
+            attempt: self.attempt,
+            cancel: token,
+            data: env.data.clone(),
+        }
+    }
+
+    fn span(&self, env: &RunEnv) -> tracing::Span {
+        let lateness_ms = (env.clock.now() - self.scheduled_at).num_milliseconds();
+        tracing::info_span!(
+            "job_run",
+            job.id = %self.job_id,
+            run.id = self.run_id,
+            attempt = self.attempt,
+            scheduled_at = %self.scheduled_at,
+            lateness_ms,
+        )
+    }
+}
+
+/// Resolves to `true` at the run's timeout, or `false` when the token is
+/// cancelled first (shutdown deadline); the token is cancelled either way.
+async fn stop_signal(env: &RunEnv, token: &CancellationToken, deadline: Option<DateTime<Utc>>) -> bool {
+    let timed_out = match deadline {
+        Some(d) => {
+            let sleep = env.clock.sleep_until(d);
+            let cancelled = Box::pin(token.cancelled());
+            matches!(select(sleep, cancelled).await, Either::Left(_))
+        }
+        None => {
+            token.cancelled().await;
+            false
+        }
+    };
+    token.cancel();
+    timed_out
+}
+
+/// Runs an async job to its end, its timeout plus grace, or the shutdown
+/// deadline plus grace, catching panics; reports to the scheduler.
+pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
+    let span = tick.span(&env);
+    async move {
+        let token = env.shutdown.child_token();
+        let ctx = tick.context(&env, token.clone());
+        let started = Instant::now();
+        let job = match tick.runnable.clone() {
+            Runnable::Async(f) => f(ctx),
+            Runnable::RegisteredAsync(f, args) => f(ctx, args),
+            Runnable::Blocking(_) | Runnable::RegisteredBlocking(..) => {
+                return run_blocking_on_tokio(tick, env, ctx, started).await;
+            }
+        };
+        let job = AssertUnwindSafe(job).catch_unwind().map(|r| r.map_err(|p| panic_message(&*p)));
+        let deadline = tick.timeout.map(|t| clock::add(env.clock.now(), t));
+        let stop = async {
+            let timed_out = stop_signal(&env, &token, deadline).await;
+            env.clock.sleep_until(clock::add(env.clock.now(), env.grace)).await;
+            timed_out
+        };
+        let outcome = match select(Box::pin(job), Box::pin(stop)).await {
+            Either::Left((result, _)) => outcome_of(result),
+            Either::Right((true, _)) => Outcome::Failure(
+                FailureKind::Timeout,
+                format!("timed out after {}; cancelled and dropped", humantime(tick.timeout)),
+            ),
+            Either::Right((false, _)) => {
+                Outcome::Failure(FailureKind::Cancelled, "cancelled at the shutdown deadline".to_owned())
+            }
+        };
+        report(&env, &tick, outcome, started.elapsed(), false);
+    }
+    .instrument(span)
+    .await
+}
+
+/// A blocking target on an async executor: tokio's blocking pool.
+async fn run_blocking_on_tokio(tick: Tick, env: RunEnv, ctx: JobContext, started: Instant) {
+    let runnable = tick.runnable.clone();
+    let handle = tokio::task::spawn_blocking(move || call_blocking(&runnable, ctx, None));
+    let completion = handle.map(|r| r.unwrap_or_else(|e| Err(format!("the job's thread failed: {e}"))));
+    supervise_blocking(tick, env, completion, started).await;
+}
+
+/// Calls a target on the current thread (a blocking thread), catching panics.
+/// An async target is driven by `rt`, the thread's own runtime.
+pub(crate) fn call_blocking(
+    runnable: &Runnable,
+    ctx: JobContext,
+    rt: Option<&tokio::runtime::Runtime>,
+) -> Result<JobResult, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| match runnable {
+        Runnable::Blocking(f) => f(ctx),
+        Runnable::RegisteredBlocking(f, args) => f(ctx, args),
+        Runnable::Async(f) => match rt {
+            Some(rt) => rt.block_on(f(ctx)),
+            None => Err(crate::context::JobError::new("no runtime on this thread for an async job")),
+        },
+        Runnable::RegisteredAsync(f, args) => match rt {
+            Some(rt) => rt.block_on(f(ctx, args.clone())),
+            None => Err(crate::context::JobError::new("no runtime on this thread for an async job")),
+        },
+    }))
+    .map_err(|p| panic_message(&*p))
+}
+
+/// Waits for a blocking run. At its timeout the run is reported as timed out
+/// but keeps its slot; when the thread returns the slot is released.
+pub(crate) async fn supervise_blocking(
+    tick: Tick,
+    env: RunEnv,
+    completion: impl Future<Output = Result<JobResult, String>>,
+    started: Instant,
+) {
+    let completion = Box::pin(completion);
+    let Some(timeout) = tick.timeout else {
+        let result = completion.await;
+        report(&env, &tick, outcome_of(result), started.elapsed(), false);
+        return;
+    };
+    let deadline = env.clock.sleep_until(clock::add(env.clock.now(), timeout));
+    match select(completion, deadline).await {
+        Either::Left((result, _)) => report(&env, &tick, outcome_of(result), started.elapsed(), false),
+        Either::Right(((), completion)) => {
+            report(
+                &env,
+                &tick,
+                Outcome::Failure(
+                    FailureKind::Timeout,
+                    format!(
+                        "timed out after {}; a blocking thread cannot be killed, so the run keeps its \
+                         max_instances slot until the thread returns",
+                        humantime(Some(timeout))
+                    ),
+                ),
+                started.elapsed(),
+                true,
+            );
+            let _ = completion.await;
+            tracing::warn!(elapsed = ?started.elapsed(), "timed-out blocking run returned; slot released");
+            env.released.do_send(RunReleased { run_id: tick.run_id });
+        }
+    }
+}
+
+fn report(env: &RunEnv, tick: &Tick, outcome: Outcome, duration: Duration, still_running: bool) {
+    match &outcome {
+        Outcome::Success => tracing::info!(?duration, "job run succeeded"),
+        Outcome::Failure(kind, msg) => tracing::error!(?kind, error = %msg, ?duration, "job run failed"),
+    }
+    env.finished.do_send(RunFinished { run_id: tick.run_id, outcome, duration, still_running });
+}
+
+fn humantime(d: Option<Duration>) -> String {
+    d.map(scheduler_triggers::format_duration).unwrap_or_else(|| "?".into())
+}

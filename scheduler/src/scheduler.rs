@@ -1,0 +1,310 @@
+//! The public handle: `Scheduler`.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::sync::{broadcast, oneshot, watch};
+
+use crate::actor::SchedulerActor;
+use crate::builder::SchedulerBuilder;
+use crate::error::{Error, ErrorKind};
+use crate::event::{Event, EventMask, EventStream};
+use crate::job::{Job, JobChanges, JobSpec};
+use crate::messages::*;
+use crate::target::Target;
+use crate::trigger::Trigger;
+
+/// The handle to a running scheduler: `Clone + Send + Sync`, async methods for
+/// use inside actix / tokio, and [`Scheduler::blocking`] for plain threads.
+///
+/// ```
+/// use std::time::Duration;
+/// use scheduler::{Scheduler, Target, Trigger};
+///
+/// actix_rt::System::new().block_on(async {
+///     let sched = Scheduler::builder().start()?;
+///     let id = sched
+///         .add_job(Target::from_async(|_ctx| async { println!("tick") }))
+///         .id("tick")
+///         .trigger(Trigger::interval(Duration::from_secs(5))?)
+///         .await?;
+///     assert_eq!(sched.get_job(&id).await?.map(|j| j.id().to_owned()), Some("tick".to_owned()));
+///     sched.shutdown(true).await
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Scheduler {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) addr: Addr<SchedulerActor>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) stopped: watch::Receiver<bool>,
+    pub(crate) arbiter: actix_rt::ArbiterHandle,
+    /// The System of a background scheduler, stopped at shutdown.
+    pub(crate) system: Mutex<Option<System>>,
+}
+
+impl Scheduler {
+    /// A builder.
+    pub fn builder() -> SchedulerBuilder {
+        SchedulerBuilder::default()
+    }
+
+    pub(crate) fn set_system(&self, system: System) {
+        if let Ok(mut s) = self.inner.system.lock() {
+            *s = Some(system);
+        }
+    }
+
+    async fn ask<M>(&self, msg: M) -> Result<M::Result, Error>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        SchedulerActor: Handler<M>,
+    {
+        Ok(self.inner.addr.send(msg).await?)
+    }
+
+    /// Adds a job running `target`; set its id, trigger and options on the
+    /// returned builder, then `.await` it for the job's id.
+    pub fn add_job(&self, target: impl Into<Target>) -> AddJob<'_> {
+        AddJob { sched: self, spec: JobSpec::new(target) }
+    }
+
+    /// Adds many jobs in one message, all or nothing; returns their ids.
+    pub async fn add_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
+        self.ask(AddJobs(specs)).await?
+    }
+
+    /// Changes options, name, target or next run time of a job.
+    pub async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job, Error> {
+        self.ask(ModifyJob(id.to_owned(), changes)).await?
+    }
+
+    /// Gives a job a new trigger; its next run is the trigger's first fire time from now.
+    pub async fn reschedule_job(&self, id: &str, trigger: Trigger) -> Result<Job, Error> {
+        self.ask(RescheduleJob(id.to_owned(), trigger)).await?
+    }
+
+    /// Pauses a job (no next run time) until resumed.
+    pub async fn pause_job(&self, id: &str) -> Result<Job, Error> {
+        self.ask(PauseJob(id.to_owned())).await?
+    }
+
+    /// Resumes a paused job from now; `None` if its trigger has finished (the job is removed).
+    pub async fn resume_job(&self, id: &str) -> Result<Option<Job>, Error> {
+        self.ask(ResumeJob(id.to_owned())).await?
+    }
+
+    /// Removes a job. Runs in progress finish.
+    pub async fn remove_job(&self, id: &str) -> Result<(), Error> {
+        self.ask(RemoveJob(id.to_owned())).await?
+    }
+
+    /// Removes every job.
+    pub async fn remove_all_jobs(&self) -> Result<(), Error> {
+        self.ask(RemoveAllJobs).await
+    }
+
+    /// A job by id.
+    pub async fn get_job(&self, id: &str) -> Result<Option<Job>, Error> {
+        self.ask(GetJob(id.to_owned())).await
+    }
+
+    /// Every job, soonest first, paused ones last.
+    pub async fn jobs(&self) -> Result<Vec<Job>, Error> {
+        self.ask(ListJobs).await
+    }
+
+    /// How many jobs there are.
+    pub async fn job_count(&self) -> Result<usize, Error> {
+        self.ask(CountJobs).await
+    }
+
+    /// A table of the jobs: id, name, trigger, next run.
+    pub async fn jobs_table(&self) -> Result<String, Error> {
+        Ok(crate::print::table(&self.jobs().await?))
+    }
+
+    /// Prints [`Scheduler::jobs_table`] to stdout.
+    pub async fn print_jobs(&self) -> Result<(), Error> {
+        print!("{}", self.jobs_table().await?);
+        Ok(())
+    }
+
+    /// Runs a job now, outside its schedule (respecting `max_instances`); returns the run id.
+    pub async fn run_job_now(&self, id: &str) -> Result<u64, Error> {
+        self.ask(RunNow(id.to_owned())).await?
+    }
+
+    /// Stops dispatching until [`Scheduler::resume`].
+    pub async fn pause(&self) -> Result<(), Error> {
+        self.ask(SetPaused(true)).await
+    }
+
+    /// Resumes dispatching; runs missed meanwhile follow the misfire rules.
+    pub async fn resume(&self) -> Result<(), Error> {
+        self.ask(SetPaused(false)).await
+    }
+
+    /// Makes the scheduler look at its queue now (after changing the clock, say).
+    pub async fn wakeup(&self) -> Result<(), Error> {
+        self.ask(Wakeup).await
+    }
+
+    /// Shuts down: no new runs; with `wait`, waits for running jobs. Emits
+    /// `SchedulerShutdown`. A background scheduler's thread ends too.
+    pub async fn shutdown(&self, wait: bool) -> Result<(), Error> {
+        self.shutdown_inner(wait, None).await
+    }
+
+    /// Shuts down, waiting for running jobs at most `deadline`; then their
+    /// `JobContext` is cancelled and async jobs are dropped after a short
+    /// grace. Blocking threads cannot be killed: they are left to finish.
+    pub async fn shutdown_with_deadline(&self, deadline: Duration) -> Result<(), Error> {
+        self.shutdown_inner(true, Some(deadline)).await
+    }
+
+    async fn shutdown_inner(&self, wait: bool, deadline: Option<Duration>) -> Result<(), Error> {
+        let (done, rx) = oneshot::channel();
+        if self.inner.addr.send(Shutdown { wait, deadline, done }).await.is_ok() {
+            let _ = rx.await;
+        }
+        self.inner.arbiter.stop();
+        let system = self.inner.system.lock().ok().and_then(|mut s| s.take());
+        if let Some(system) = system {
+            system.stop();
+        }
+        Ok(())
+    }
+
+    /// Resolves once the scheduler has shut down.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.inner.stopped.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    }
+
+    /// Whether the scheduler has shut down.
+    pub fn is_shutdown(&self) -> bool {
+        *self.inner.stopped.borrow()
+    }
+
+    /// A stream of every event from now on.
+    pub fn subscribe(&self) -> EventStream {
+        EventStream::new(self.inner.events.subscribe())
+    }
+
+    /// Calls `listener` for each event in `mask`, on the scheduler's thread
+    /// (keep it short; send elsewhere for slow work).
+    pub async fn add_listener(&self, mask: EventMask, listener: impl Fn(&Event) + Send + 'static) -> Result<(), Error> {
+        self.ask(AddListener(mask, Box::new(listener))).await
+    }
+
+    /// The blocking variants of these methods, for plain threads.
+    pub fn blocking(&self) -> Blocking<'_> {
+        Blocking { sched: self }
+    }
+}
+
+/// A job being added: set options, then `.await` (or `.send_blocking()`).
+#[must_use = "a job is added when the builder is awaited"]
+pub struct AddJob<'a> {
+    sched: &'a Scheduler,
+    spec: JobSpec,
+}
+
+crate::job::job_spec_setters!(AddJob<'_>, spec);
+
+impl AddJob<'_> {
+    /// Adds the job from a plain thread; returns its id.
+    pub fn send_blocking(self) -> Result<String, Error> {
+        let fut = self.into_future();
+        crate::block_on::block_on(fut)?
+    }
+}
+
+impl<'a> IntoFuture for AddJob<'a> {
+    type Output = Result<String, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let ids = self.sched.add_jobs(vec![self.spec]).await?;
+            ids.into_iter()
+                .next()
+                .map(|id| id.to_string())
+                .ok_or_else(|| Error::new(ErrorKind::NotRunning, "the scheduler added no job"))
+        })
+    }
+}
+
+/// Blocking variants of [`Scheduler`]'s methods. Each fails with
+/// [`ErrorKind::BlockingInAsync`] when called from inside an async runtime.
+pub struct Blocking<'a> {
+    sched: &'a Scheduler,
+}
+
+macro_rules! blocking_methods {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        impl Blocking<'_> {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self, $($arg: $ty),*) -> Result<$ret, Error> {
+                    crate::block_on::block_on(self.sched.$name($($arg),*))?
+                }
+            )*
+        }
+    };
+}
+
+blocking_methods! {
+    /// See [`Scheduler::add_jobs`].
+    fn add_jobs(specs: Vec<JobSpec>) -> Vec<Arc<str>>;
+    /// See [`Scheduler::modify_job`].
+    fn modify_job(id: &str, changes: JobChanges) -> Job;
+    /// See [`Scheduler::reschedule_job`].
+    fn reschedule_job(id: &str, trigger: Trigger) -> Job;
+    /// See [`Scheduler::pause_job`].
+    fn pause_job(id: &str) -> Job;
+    /// See [`Scheduler::resume_job`].
+    fn resume_job(id: &str) -> Option<Job>;
+    /// See [`Scheduler::remove_job`].
+    fn remove_job(id: &str) -> ();
+    /// See [`Scheduler::remove_all_jobs`].
+    fn remove_all_jobs() -> ();
+    /// See [`Scheduler::get_job`].
+    fn get_job(id: &str) -> Option<Job>;
+    /// See [`Scheduler::jobs`].
+    fn jobs() -> Vec<Job>;
+    /// See [`Scheduler::jobs_table`].
+    fn jobs_table() -> String;
+    /// See [`Scheduler::print_jobs`].
+    fn print_jobs() -> ();
+    /// See [`Scheduler::run_job_now`].
+    fn run_job_now(id: &str) -> u64;
+    /// See [`Scheduler::pause`].
+    fn pause() -> ();
+    /// See [`Scheduler::resume`].
+    fn resume() -> ();
+    /// See [`Scheduler::wakeup`].
+    fn wakeup() -> ();
+    /// See [`Scheduler::shutdown`].
+    fn shutdown(wait: bool) -> ();
+    /// See [`Scheduler::shutdown_with_deadline`].
+    fn shutdown_with_deadline(deadline: Duration) -> ();
+}
+
+impl Blocking<'_> {
+    /// See [`Scheduler::add_job`]; finish with `.send_blocking()`.
+    pub fn add_job(&self, target: impl Into<Target>) -> AddJob<'_> {
+        self.sched.add_job(target)
+    }
+}

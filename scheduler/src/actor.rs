@@ -64,6 +64,9 @@ pub(crate) struct RunState {
     /// A timed-out blocking run whose thread still runs.
     zombie: bool,
     retry: Option<SpawnHandle>,
+    /// Later fire times of an uncoalesced backlog, run one after another in
+    /// this run's instance (as APScheduler runs a submission's run times).
+    backlog: Vec<DateTime<Utc>>,
 }
 
 /// A named executor as the actor addresses it.
@@ -440,16 +443,13 @@ impl SchedulerActor {
         }
         earlier.push(last);
         if !overflow {
-            for run_time in earlier {
-                let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
-                let running = self.slots[slot as usize].as_ref().map_or(0, |j| j.running);
-                if opts.misfire_grace_time.is_some_and(|g| late > g) {
-                    self.emit(Event::JobMissed { job_id: job_id.clone(), scheduled_at: run_time, count: 1 });
-                } else if running >= opts.max_instances {
-                    self.emit(Event::JobMaxInstances { job_id: job_id.clone(), scheduled_at: run_time });
-                } else {
-                    self.submit(slot, run_time);
+            let running = self.slots[slot as usize].as_ref().map_or(0, |j| j.running);
+            if running >= opts.max_instances {
+                for scheduled_at in earlier {
+                    self.emit(Event::JobMaxInstances { job_id: job_id.clone(), scheduled_at });
                 }
+            } else {
+                self.start_backlog(slot, &job_id, &opts, earlier, now);
             }
         }
         match next {
@@ -463,11 +463,34 @@ impl SchedulerActor {
         }
     }
 
+    /// Reports the missed fire times at the front of `times` and starts a run
+    /// for the first one still in its grace time, carrying the rest. Returns
+    /// whether a run started.
+    fn start_backlog(&mut self, slot: u32, job_id: &Arc<str>, opts: &JobOptions, times: Vec<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        let mut times = times.into_iter();
+        while let Some(run_time) = times.next() {
+            let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
+            if opts.misfire_grace_time.is_some_and(|g| late > g) {
+                self.emit(Event::JobMissed { job_id: job_id.clone(), scheduled_at: run_time, count: 1 });
+                continue;
+            }
+            return self.submit_with(slot, run_time, times.collect(), true).is_some();
+        }
+        false
+    }
+
     /// Starts one run of the job at `slot` for `scheduled_at`.
     pub(crate) fn submit(&mut self, slot: u32, scheduled_at: DateTime<Utc>) -> Option<u64> {
+        self.submit_with(slot, scheduled_at, Vec::new(), true)
+    }
+
+    /// Starts a run; `take_slot` is false when it inherits the slot of the run before it.
+    fn submit_with(&mut self, slot: u32, scheduled_at: DateTime<Utc>, backlog: Vec<DateTime<Utc>>, take_slot: bool) -> Option<u64> {
         let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
         let runnable = entry.target.runnable()?;
-        entry.running += 1;
+        if take_slot {
+            entry.running += 1;
+        }
         let run_id = self.next_run_id;
         self.next_run_id += 1;
         let job_id = entry.id.clone();
@@ -475,7 +498,16 @@ impl SchedulerActor {
         let executor = entry.executor as usize;
         self.runs.insert(
             run_id,
-            RunState { slot, job_id: job_id.clone(), scheduled_at, attempt: 1, opts: entry.opts.clone(), zombie: false, retry: None },
+            RunState {
+                slot,
+                job_id: job_id.clone(),
+                scheduled_at,
+                attempt: 1,
+                opts: entry.opts.clone(),
+                zombie: false,
+                retry: None,
+                backlog,
+            },
         );
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
@@ -569,11 +601,32 @@ impl SchedulerActor {
         }
     }
 
-    /// A run is over: free its `max_instances` slot.
+    /// A run is over: start the next run of its backlog in the same slot, or
+    /// free its `max_instances` slot.
     fn end_run(&mut self, run_id: u64) {
         if let Some(state) = self.runs.remove(&run_id) {
-            if let Some(entry) = self.slots.get_mut(state.slot as usize).and_then(Option::as_mut) {
-                if Arc::ptr_eq(&entry.id, &state.job_id) {
+            let same_job = self
+                .slots
+                .get(state.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|j| Arc::ptr_eq(&j.id, &state.job_id));
+            let mut continued = false;
+            if same_job && !state.backlog.is_empty() && self.phase == Phase::Running {
+                let now = self.clock.now();
+                let mut times = state.backlog.into_iter();
+                while let Some(run_time) = times.next() {
+                    let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
+                    if state.opts.misfire_grace_time.is_some_and(|g| late > g) {
+                        self.emit(Event::JobMissed { job_id: state.job_id.clone(), scheduled_at: run_time, count: 1 });
+                        continue;
+                    }
+                    continued = self.submit_with(state.slot, run_time, times.collect(), false).is_some();
+                    self.flush();
+                    break;
+                }
+            }
+            if same_job && !continued {
+                if let Some(entry) = self.slots.get_mut(state.slot as usize).and_then(Option::as_mut) {
                     entry.running = entry.running.saturating_sub(1);
                 }
             }

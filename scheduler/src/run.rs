@@ -152,18 +152,29 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
         };
         let job = AssertUnwindSafe(job).catch_unwind().map(|r| r.map_err(|p| panic_message(&*p)));
         let deadline = tick.timeout.map(|t| clock::add(env.clock.now(), t));
+        // Set once the run is asked to stop: Some(true) at its timeout, Some(false) at shutdown.
+        let stopped = std::sync::atomic::AtomicU8::new(0); // 0 running, 1 shutdown, 2 timeout
         let stop = async {
             let timed_out = stop_signal(&env, &token, deadline).await;
+            stopped.store(if timed_out { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
             env.clock.sleep_until(clock::add(env.clock.now(), env.grace)).await;
-            timed_out
         };
-        let outcome = match select(Box::pin(job), Box::pin(stop)).await {
-            Either::Left((result, _)) => outcome_of(result),
-            Either::Right((true, _)) => Outcome::Failure(
+        let finished = match select(Box::pin(job), Box::pin(stop)).await {
+            Either::Left((result, _)) => Some(result),
+            Either::Right(((), _)) => None,
+        };
+        let limit = humantime(tick.timeout);
+        let outcome = match (stopped.load(std::sync::atomic::Ordering::Relaxed), finished) {
+            (0, Some(result)) => outcome_of(result),
+            (2, Some(_)) => Outcome::Failure(
                 FailureKind::Timeout,
-                format!("timed out after {}; cancelled and dropped", humantime(tick.timeout)),
+                format!("timed out after {limit}; stopped when cancelled"),
             ),
-            Either::Right((false, _)) => {
+            (2, None) => Outcome::Failure(
+                FailureKind::Timeout,
+                format!("timed out after {limit}; did not stop when cancelled and was dropped"),
+            ),
+            (_, _) => {
                 Outcome::Failure(FailureKind::Cancelled, "cancelled at the shutdown deadline".to_owned())
             }
         };

@@ -64,6 +64,10 @@ pub(crate) struct RunState {
     /// A timed-out blocking run whose thread still runs.
     zombie: bool,
     retry: Option<SpawnHandle>,
+    /// What to run again on a retry (the job may be gone from the map when
+    /// its trigger finished).
+    runnable: crate::target::Runnable,
+    executor: usize,
     /// Later fire times of an uncoalesced backlog, run one after another in
     /// this run's instance (as APScheduler runs a submission's run times).
     backlog: Vec<DateTime<Utc>>,
@@ -494,7 +498,9 @@ impl SchedulerActor {
         let run_id = self.next_run_id;
         self.next_run_id += 1;
         let job_id = entry.id.clone();
-        let tick = Tick { run_id, job_id: job_id.clone(), runnable, scheduled_at, attempt: 1, timeout: entry.opts.timeout };
+        let timeout = entry.opts.timeout;
+        let deadline = timeout.map(|t| clock::add(self.clock.now(), t));
+        let tick = Tick { run_id, job_id: job_id.clone(), runnable: runnable.clone(), scheduled_at, attempt: 1, timeout, deadline };
         let executor = entry.executor as usize;
         self.runs.insert(
             run_id,
@@ -506,6 +512,8 @@ impl SchedulerActor {
                 opts: entry.opts.clone(),
                 zombie: false,
                 retry: None,
+                runnable,
+                executor,
                 backlog,
             },
         );
@@ -572,27 +580,46 @@ impl SchedulerActor {
 
     /// Sends a failed run again, as its next attempt.
     fn retry(&mut self, run_id: u64) {
-        let Some(state) = self.runs.get_mut(&run_id) else { return };
-        state.retry = None;
-        state.attempt += 1;
-        let (slot, job_id, scheduled_at, attempt) = (state.slot, state.job_id.clone(), state.scheduled_at, state.attempt);
-        let entry = self.slots.get(slot as usize).and_then(Option::as_ref).filter(|j| Arc::ptr_eq(&j.id, &job_id));
-        let Some((runnable, executor, timeout)) =
-            entry.and_then(|j| Some((j.target.runnable()?, j.executor as usize, j.opts.timeout)))
-        else {
-            // The job was removed meanwhile: nothing to retry.
-            self.end_run(run_id);
-            return;
-        };
         if self.phase != Phase::Running {
             self.end_run(run_id);
             return;
         }
-        if let Some(e) = self.executors.get_mut(executor) {
-            e.pending.push(Tick { run_id, job_id: job_id.clone(), runnable, scheduled_at, attempt, timeout });
+        let now = self.clock.now();
+        let Some(state) = self.runs.get_mut(&run_id) else { return };
+        state.retry = None;
+        state.attempt += 1;
+        let timeout = state.opts.timeout;
+        let tick = Tick {
+            run_id,
+            job_id: state.job_id.clone(),
+            runnable: state.runnable.clone(),
+            scheduled_at: state.scheduled_at,
+            attempt: state.attempt,
+            timeout,
+            deadline: timeout.map(|t| clock::add(now, t)),
+        };
+        let (job_id, scheduled_at, attempt) = (state.job_id.clone(), state.scheduled_at, state.attempt);
+        if let Some(e) = self.executors.get_mut(state.executor) {
+            e.pending.push(tick);
         }
         self.emit(Event::JobSubmitted { job_id, run_id, scheduled_at, attempt });
         self.flush();
+    }
+
+    /// A job was removed on request: its pending retries are dropped.
+    pub(crate) fn cancel_retries(&mut self, job_id: &Arc<str>, ctx: &mut Context<Self>) {
+        let pending: Vec<u64> = self
+            .runs
+            .iter()
+            .filter(|(_, s)| s.retry.is_some() && Arc::ptr_eq(&s.job_id, job_id))
+            .map(|(id, _)| *id)
+            .collect();
+        for run_id in pending {
+            if let Some(h) = self.runs.get_mut(&run_id).and_then(|s| s.retry.take()) {
+                ctx.cancel_future(h);
+            }
+            self.end_run(run_id);
+        }
     }
 
     pub(crate) fn run_released(&mut self, run_id: u64) {
@@ -754,11 +781,21 @@ impl SchedulerActor {
         }
     }
 
-    pub(crate) fn remove_all(&mut self) {
+    /// Removes a job on request, with its pending retries.
+    pub(crate) fn remove_job(&mut self, id: &str, ctx: &mut Context<Self>) -> Result<(), Error> {
+        let slot = self.slot_of(id)?;
+        if let Some(job_id) = self.slots[slot as usize].as_ref().map(|j| j.id.clone()) {
+            self.cancel_retries(&job_id, ctx);
+        }
+        self.remove_slot(slot, true);
+        Ok(())
+    }
+
+    pub(crate) fn remove_all(&mut self, ctx: &mut Context<Self>) {
         for slot in 0..self.slots.len() {
             if let Some(entry) = self.slots[slot].take() {
                 self.free.push(slot as u32);
-                drop(entry);
+                self.cancel_retries(&entry.id, ctx);
             }
         }
         self.ids.clear();

@@ -58,16 +58,12 @@ handler!(ResumeJob, Result<Option<Job>, Error>, |act, m, ctx| act.resume_job(&m.
 #[derive(Message)]
 #[rtype(result = "Result<(), Error>")]
 pub(crate) struct RemoveJob(pub(crate) String);
-handler!(RemoveJob, Result<(), Error>, |act, m, ctx| {
-    let slot = act.slot_of(&m.0)?;
-    act.remove_slot(slot, true);
-    Ok(())
-});
+handler!(RemoveJob, Result<(), Error>, |act, m, ctx| act.remove_job(&m.0, ctx));
 
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct RemoveAllJobs;
-handler!(RemoveAllJobs, (), |act, m, ctx| act.remove_all());
+handler!(RemoveAllJobs, (), |act, m, ctx| act.remove_all(ctx));
 
 #[derive(Message)]
 #[rtype(result = "Option<Job>")]

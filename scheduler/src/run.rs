@@ -28,6 +28,8 @@ pub(crate) struct Tick {
     pub(crate) scheduled_at: DateTime<Utc>,
     pub(crate) attempt: u32,
     pub(crate) timeout: Option<Duration>,
+    /// When the timeout passes: set by the scheduler when it dispatches the run.
+    pub(crate) deadline: Option<DateTime<Utc>>,
 }
 
 /// Runs for one executor, from one wake-up of the scheduler.
@@ -151,7 +153,7 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
             }
         };
         let job = AssertUnwindSafe(job).catch_unwind().map(|r| r.map_err(|p| panic_message(&*p)));
-        let deadline = tick.timeout.map(|t| clock::add(env.clock.now(), t));
+        let deadline = tick.deadline;
         // Set once the run is asked to stop: Some(true) at its timeout, Some(false) at shutdown.
         let stopped = std::sync::atomic::AtomicU8::new(0); // 0 running, 1 shutdown, 2 timeout
         let stop = async {
@@ -223,12 +225,12 @@ pub(crate) async fn supervise_blocking(
     started: Instant,
 ) {
     let completion = Box::pin(completion);
-    let Some(timeout) = tick.timeout else {
+    let (Some(timeout), Some(deadline)) = (tick.timeout, tick.deadline) else {
         let result = completion.await;
         report(&env, &tick, outcome_of(result), started.elapsed(), false);
         return;
     };
-    let deadline = env.clock.sleep_until(clock::add(env.clock.now(), timeout));
+    let deadline = env.clock.sleep_until(deadline);
     match select(completion, deadline).await {
         Either::Left((result, _)) => report(&env, &tick, outcome_of(result), started.elapsed(), false),
         Either::Right(((), completion)) => {

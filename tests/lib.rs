@@ -54,9 +54,17 @@ pub mod harness {
     /// Starts `builder` as it is on a clock standing at [`t0`].
     pub fn start_with(builder: SchedulerBuilder) -> Harness {
         let clock = TestClock::new(t0());
-        let sched = builder.clock(clock.clone()).start_background().expect("scheduler starts");
+        let sched = builder
+            .clock(clock.clone())
+            .start_background()
+            .expect("scheduler starts");
         let events = sched.subscribe();
-        Harness { sched, clock, events, seen: Vec::new() }
+        Harness {
+            sched,
+            clock,
+            events,
+            seen: Vec::new(),
+        }
     }
 
     impl Harness {
@@ -71,7 +79,10 @@ pub mod harness {
                             return e;
                         }
                     }
-                    Ok(None) => panic!("event stream ended while waiting for {what}; seen: {:#?}", self.seen),
+                    Ok(None) => panic!(
+                        "event stream ended while waiting for {what}; seen: {:#?}",
+                        self.seen
+                    ),
                     Err(_) => panic!("no {what} within 10 s; seen: {:#?}", self.seen),
                 }
             }

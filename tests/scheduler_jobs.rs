@@ -31,12 +31,22 @@ async fn interval_job_fires_on_each_tick() {
         .await
         .expect("added");
     assert_eq!(id, "tick");
-    let job = h.sched.get_job("tick").await.expect("running").expect("exists");
-    assert_eq!(job.next_run_time(), Some(t0() + chrono::TimeDelta::seconds(10)));
+    let job = h
+        .sched
+        .get_job("tick")
+        .await
+        .expect("running")
+        .expect("exists");
+    assert_eq!(
+        job.next_run_time(),
+        Some(t0() + chrono::TimeDelta::seconds(10))
+    );
     for i in 1..=3 {
         h.advance(10.0);
         let e = h.expect("run", executed("tick")).await;
-        let Event::JobExecuted { scheduled_at, .. } = e else { unreachable!() };
+        let Event::JobExecuted { scheduled_at, .. } = e else {
+            unreachable!()
+        };
         assert_eq!(scheduled_at, t0() + chrono::TimeDelta::seconds(10 * i));
     }
     assert_eq!(n.load(Ordering::SeqCst), 3);
@@ -47,10 +57,20 @@ async fn interval_job_fires_on_each_tick() {
 async fn a_job_without_trigger_runs_now_once_and_is_removed() {
     let mut h = start(Scheduler::builder());
     let n = Arc::new(AtomicU32::new(0));
-    h.sched.add_job(counting(&n)).id("now").await.expect("added");
+    h.sched
+        .add_job(counting(&n))
+        .id("now")
+        .await
+        .expect("added");
     h.expect("run", executed("now")).await;
     // The trigger finished when the run was submitted, so the job was removed then.
-    assert!(h.seen.iter().any(|e| matches!(e, Event::JobRemoved { job_id } if &**job_id == "now")), "{:#?}", h.seen);
+    assert!(
+        h.seen
+            .iter()
+            .any(|e| matches!(e, Event::JobRemoved { job_id } if &**job_id == "now")),
+        "{:#?}",
+        h.seen
+    );
     assert!(h.sched.get_job("now").await.expect("running").is_none());
     assert_eq!(n.load(Ordering::SeqCst), 1);
     h.shutdown().await;
@@ -61,20 +81,51 @@ async fn errors_are_typed_and_change_nothing() {
     let h = start(Scheduler::builder());
     let noop = || Target::from_async(|_ctx| async {});
     let hourly = || Trigger::cron("0 * * * *").expect("valid");
-    h.sched.add_job(noop()).id("a").trigger(hourly()).await.expect("added");
+    h.sched
+        .add_job(noop())
+        .id("a")
+        .trigger(hourly())
+        .await
+        .expect("added");
 
-    let dup = h.sched.add_job(noop()).id("a").trigger(hourly()).await.unwrap_err();
+    let dup = h
+        .sched
+        .add_job(noop())
+        .id("a")
+        .trigger(hourly())
+        .await
+        .unwrap_err();
     assert_eq!(dup.kind(), ErrorKind::DuplicateId, "{dup}");
     assert!(dup.to_string().contains("`a`"));
 
-    let exec = h.sched.add_job(noop()).id("b").executor("gpu").await.unwrap_err();
+    let exec = h
+        .sched
+        .add_job(noop())
+        .id("b")
+        .executor("gpu")
+        .await
+        .unwrap_err();
     assert_eq!(exec.kind(), ErrorKind::UnknownExecutor, "{exec}");
-    assert!(exec.to_string().contains("gpu") && exec.to_string().contains("default"), "{exec}");
+    assert!(
+        exec.to_string().contains("gpu") && exec.to_string().contains("default"),
+        "{exec}"
+    );
 
-    let zero = h.sched.add_job(noop()).id("c").max_instances(0).await.unwrap_err();
+    let zero = h
+        .sched
+        .add_job(noop())
+        .id("c")
+        .max_instances(0)
+        .await
+        .unwrap_err();
     assert_eq!(zero.kind(), ErrorKind::InvalidOption, "{zero}");
 
-    let unknown = h.sched.add_job(Target::registered("no_such_fn", ()).expect("args")).id("d").await.unwrap_err();
+    let unknown = h
+        .sched
+        .add_job(Target::registered("no_such_fn", ()).expect("args"))
+        .id("d")
+        .await
+        .unwrap_err();
     assert_eq!(unknown.kind(), ErrorKind::UnknownJob, "{unknown}");
 
     let ended = scheduler::trigger::CronTrigger::builder("* * * * *")
@@ -82,18 +133,54 @@ async fn errors_are_typed_and_change_nothing() {
         .end(at("2020-01-02T00:00:00Z"))
         .build()
         .expect("valid");
-    let finished = h.sched.add_job(noop()).id("e").trigger(ended).await.unwrap_err();
+    let finished = h
+        .sched
+        .add_job(noop())
+        .id("e")
+        .trigger(ended)
+        .await
+        .unwrap_err();
     assert_eq!(finished.kind(), ErrorKind::Trigger, "{finished}");
 
     for id in ["x", "missing"] {
-        assert_eq!(h.sched.remove_job(id).await.unwrap_err().kind(), ErrorKind::JobNotFound);
-        assert_eq!(h.sched.pause_job(id).await.unwrap_err().kind(), ErrorKind::JobNotFound);
-        assert_eq!(h.sched.resume_job(id).await.unwrap_err().kind(), ErrorKind::JobNotFound);
-        assert_eq!(h.sched.run_job_now(id).await.unwrap_err().kind(), ErrorKind::JobNotFound);
-        assert_eq!(h.sched.reschedule_job(id, hourly()).await.unwrap_err().kind(), ErrorKind::JobNotFound);
-        assert_eq!(h.sched.modify_job(id, JobChanges::new()).await.unwrap_err().kind(), ErrorKind::JobNotFound);
+        assert_eq!(
+            h.sched.remove_job(id).await.unwrap_err().kind(),
+            ErrorKind::JobNotFound
+        );
+        assert_eq!(
+            h.sched.pause_job(id).await.unwrap_err().kind(),
+            ErrorKind::JobNotFound
+        );
+        assert_eq!(
+            h.sched.resume_job(id).await.unwrap_err().kind(),
+            ErrorKind::JobNotFound
+        );
+        assert_eq!(
+            h.sched.run_job_now(id).await.unwrap_err().kind(),
+            ErrorKind::JobNotFound
+        );
+        assert_eq!(
+            h.sched
+                .reschedule_job(id, hourly())
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::JobNotFound
+        );
+        assert_eq!(
+            h.sched
+                .modify_job(id, JobChanges::new())
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::JobNotFound
+        );
     }
-    let bad_modify = h.sched.modify_job("a", JobChanges::new().executor("nope")).await.unwrap_err();
+    let bad_modify = h
+        .sched
+        .modify_job("a", JobChanges::new().executor("nope"))
+        .await
+        .unwrap_err();
     assert_eq!(bad_modify.kind(), ErrorKind::UnknownExecutor);
 
     // A batch with one bad job adds none of them.
@@ -101,8 +188,18 @@ async fn errors_are_typed_and_change_nothing() {
         scheduler::JobSpec::new(noop()).id("ok1").trigger(hourly()),
         scheduler::JobSpec::new(noop()).id("a").trigger(hourly()),
     ];
-    assert_eq!(h.sched.add_jobs(batch).await.unwrap_err().kind(), ErrorKind::DuplicateId);
-    let ids: Vec<String> = h.sched.jobs().await.expect("running").iter().map(|j| j.id().to_owned()).collect();
+    assert_eq!(
+        h.sched.add_jobs(batch).await.unwrap_err().kind(),
+        ErrorKind::DuplicateId
+    );
+    let ids: Vec<String> = h
+        .sched
+        .jobs()
+        .await
+        .expect("running")
+        .iter()
+        .map(|j| j.id().to_owned())
+        .collect();
     assert_eq!(ids, ["a"]);
     h.shutdown().await;
 }
@@ -111,7 +208,12 @@ async fn errors_are_typed_and_change_nothing() {
 async fn replace_existing() {
     let h = start(Scheduler::builder());
     let noop = || Target::from_async(|_ctx| async {});
-    h.sched.add_job(noop()).id("a").trigger(Trigger::cron("0 * * * *").expect("valid")).await.expect("added");
+    h.sched
+        .add_job(noop())
+        .id("a")
+        .trigger(Trigger::cron("0 * * * *").expect("valid"))
+        .await
+        .expect("added");
     h.sched
         .add_job(noop())
         .id("a")
@@ -120,7 +222,12 @@ async fn replace_existing() {
         .replace_existing(true)
         .await
         .expect("replaced");
-    let job = h.sched.get_job("a").await.expect("running").expect("exists");
+    let job = h
+        .sched
+        .get_job("a")
+        .await
+        .expect("running")
+        .expect("exists");
     assert_eq!(job.name(), "replaced");
     assert_eq!(job.next_run_time(), Some(at("2026-01-01T00:30:00Z")));
     assert_eq!(h.sched.jobs().await.expect("running").len(), 1);
@@ -143,18 +250,35 @@ async fn pause_resume_modify_reschedule_remove() {
     h.advance(120.0);
     h.sched.wakeup().await.expect("running");
     // Resume: next run from now (APScheduler's resume_job).
-    let resumed = h.sched.resume_job("job").await.expect("resumed").expect("still there");
-    assert_eq!(resumed.next_run_time(), Some(t0() + chrono::TimeDelta::seconds(180)));
+    let resumed = h
+        .sched
+        .resume_job("job")
+        .await
+        .expect("resumed")
+        .expect("still there");
+    assert_eq!(
+        resumed.next_run_time(),
+        Some(t0() + chrono::TimeDelta::seconds(180))
+    );
     assert_eq!(n.load(Ordering::SeqCst), 0, "a paused job must not run");
 
-    let modified =
-        h.sched.modify_job("job", JobChanges::new().name("renamed").max_instances(3)).await.expect("modified");
+    let modified = h
+        .sched
+        .modify_job("job", JobChanges::new().name("renamed").max_instances(3))
+        .await
+        .expect("modified");
     assert_eq!(modified.name(), "renamed");
     assert_eq!(modified.options().max_instances(), 3);
 
-    let rescheduled =
-        h.sched.reschedule_job("job", Trigger::cron("0 1 * * *").expect("valid")).await.expect("rescheduled");
-    assert_eq!(rescheduled.next_run_time(), Some(at("2026-01-01T01:00:00Z")));
+    let rescheduled = h
+        .sched
+        .reschedule_job("job", Trigger::cron("0 1 * * *").expect("valid"))
+        .await
+        .expect("rescheduled");
+    assert_eq!(
+        rescheduled.next_run_time(),
+        Some(at("2026-01-01T01:00:00Z"))
+    );
 
     let run_id = h.sched.run_job_now("job").await.expect("ran");
     let e = h.expect("run now", executed("job")).await;
@@ -170,7 +294,12 @@ async fn pause_resume_modify_reschedule_remove() {
 async fn jobs_are_listed_soonest_first_and_printed_as_a_table() {
     let h = start(Scheduler::builder().executor("blocking", Executor::thread_pool(2)));
     let noop = || Target::from_async(|_ctx| async {});
-    h.sched.add_job(noop()).id("later").trigger(Trigger::cron("0 5 * * *").expect("valid")).await.expect("added");
+    h.sched
+        .add_job(noop())
+        .id("later")
+        .trigger(Trigger::cron("0 5 * * *").expect("valid"))
+        .await
+        .expect("added");
     h.sched
         .add_job(noop())
         .id("sooner")
@@ -178,13 +307,32 @@ async fn jobs_are_listed_soonest_first_and_printed_as_a_table() {
         .trigger(Trigger::cron_in("0 2 * * *", "Europe/Berlin").expect("valid"))
         .await
         .expect("added");
-    h.sched.add_job(noop()).id("paused").next_run_time(None).trigger(Trigger::cron("0 3 * * *").expect("valid")).await.expect("added");
-    let ids: Vec<String> = h.sched.jobs().await.expect("running").iter().map(|j| j.id().to_owned()).collect();
+    h.sched
+        .add_job(noop())
+        .id("paused")
+        .next_run_time(None)
+        .trigger(Trigger::cron("0 3 * * *").expect("valid"))
+        .await
+        .expect("added");
+    let ids: Vec<String> = h
+        .sched
+        .jobs()
+        .await
+        .expect("running")
+        .iter()
+        .map(|j| j.id().to_owned())
+        .collect();
     assert_eq!(ids, ["sooner", "later", "paused"]);
     let table = h.sched.jobs_table().await.expect("running");
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("id") && lines[0].contains("next run"), "{table}");
-    assert!(lines[1].contains("Nightly report") && lines[1].contains("cron[0 2 * * *] Europe/Berlin"), "{table}");
+    assert!(
+        lines[0].starts_with("id") && lines[0].contains("next run"),
+        "{table}"
+    );
+    assert!(
+        lines[1].contains("Nightly report") && lines[1].contains("cron[0 2 * * *] Europe/Berlin"),
+        "{table}"
+    );
     assert!(lines[1].contains("2026-01-01T02:00:00+01:00"), "{table}");
     assert!(lines[3].contains("paused"), "{table}");
     h.shutdown().await;

@@ -36,7 +36,11 @@ fn submitted_times(h: &Harness, job: &str) -> Vec<chrono::DateTime<chrono::Utc>>
     h.seen
         .iter()
         .filter_map(|e| match e {
-            Event::JobSubmitted { job_id, scheduled_at, .. } if &**job_id == job => Some(*scheduled_at),
+            Event::JobSubmitted {
+                job_id,
+                scheduled_at,
+                ..
+            } if &**job_id == job => Some(*scheduled_at),
             _ => None,
         })
         .collect()
@@ -45,7 +49,12 @@ fn submitted_times(h: &Harness, job: &str) -> Vec<chrono::DateTime<chrono::Utc>>
 #[tokio::test]
 async fn a_run_within_the_grace_time_runs() {
     let mut h = start(Scheduler::builder());
-    h.sched.add_job(noop()).id("j").trigger(every_10s()).await.expect("added");
+    h.sched
+        .add_job(noop())
+        .id("j")
+        .trigger(every_10s())
+        .await
+        .expect("added");
     h.advance(10.5); // 0.5 s late, grace 1 s
     h.expect("run", executed("j")).await;
     h.shutdown().await;
@@ -54,12 +63,26 @@ async fn a_run_within_the_grace_time_runs() {
 #[tokio::test]
 async fn a_run_past_the_grace_time_is_missed() {
     let mut h = start(Scheduler::builder());
-    h.sched.add_job(noop()).id("j").trigger(every_10s()).await.expect("added");
+    h.sched
+        .add_job(noop())
+        .id("j")
+        .trigger(every_10s())
+        .await
+        .expect("added");
     h.sched.pause().await.expect("running");
     h.advance(12.0); // the run at 10 s is now 2 s late
     h.sched.resume().await.expect("running");
-    let e = h.expect("miss", |e| matches!(e, Event::JobMissed { .. })).await;
-    assert_eq!(e, Event::JobMissed { job_id: "j".into(), scheduled_at: secs(10), count: 1 });
+    let e = h
+        .expect("miss", |e| matches!(e, Event::JobMissed { .. }))
+        .await;
+    assert_eq!(
+        e,
+        Event::JobMissed {
+            job_id: "j".into(),
+            scheduled_at: secs(10),
+            count: 1
+        }
+    );
     // Next fire at 20 s runs normally.
     h.advance(8.0);
     let e = h.expect("run", executed("j")).await;
@@ -83,7 +106,12 @@ async fn coalesce_collapses_a_backlog_into_one_run() {
     h.sched.resume().await.expect("running");
     h.expect("run", executed("j")).await;
     assert_eq!(submitted_times(&h, "j"), [secs(30)]);
-    let job = h.sched.get_job("j").await.expect("running").expect("exists");
+    let job = h
+        .sched
+        .get_job("j")
+        .await
+        .expect("running")
+        .expect("exists");
     assert_eq!(job.next_run_time(), Some(secs(40)));
     h.shutdown().await;
 }
@@ -104,9 +132,18 @@ async fn without_coalesce_every_missed_run_runs_in_turn() {
     h.sched.resume().await.expect("running");
     for t in [10, 20, 30] {
         let e = h.expect("run", executed("j")).await;
-        assert!(matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == secs(t)), "{e:?}");
+        assert!(
+            matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == secs(t)),
+            "{e:?}"
+        );
     }
-    assert!(!h.seen.iter().any(|e| matches!(e, Event::JobMaxInstances { .. })), "{:#?}", h.seen);
+    assert!(
+        !h.seen
+            .iter()
+            .any(|e| matches!(e, Event::JobMaxInstances { .. })),
+        "{:#?}",
+        h.seen
+    );
     h.shutdown().await;
 }
 
@@ -141,7 +178,13 @@ async fn without_coalesce_runs_past_the_grace_time_are_missed() {
 #[tokio::test]
 async fn no_grace_limit_runs_however_late() {
     let mut h = start(Scheduler::builder());
-    h.sched.add_job(noop()).id("j").trigger(every_10s()).misfire_grace_time(None).await.expect("added");
+    h.sched
+        .add_job(noop())
+        .id("j")
+        .trigger(every_10s())
+        .misfire_grace_time(None)
+        .await
+        .expect("added");
     h.sched.pause().await.expect("running");
     h.advance(3600.0);
     h.sched.resume().await.expect("running");
@@ -154,12 +197,26 @@ async fn no_grace_limit_runs_however_late() {
 async fn max_instances_skips_a_fire_while_the_last_run_runs() {
     let mut h = start(Scheduler::builder());
     let gate = Arc::new(Semaphore::new(0));
-    h.sched.add_job(gated(&gate)).id("j").trigger(every_10s()).await.expect("added");
+    h.sched
+        .add_job(gated(&gate))
+        .id("j")
+        .trigger(every_10s())
+        .await
+        .expect("added");
     h.advance(10.0);
-    h.expect("submit", |e| matches!(e, Event::JobSubmitted { .. })).await;
+    h.expect("submit", |e| matches!(e, Event::JobSubmitted { .. }))
+        .await;
     h.advance(10.0);
-    let e = h.expect("skip", |e| matches!(e, Event::JobMaxInstances { .. })).await;
-    assert_eq!(e, Event::JobMaxInstances { job_id: "j".into(), scheduled_at: secs(20) });
+    let e = h
+        .expect("skip", |e| matches!(e, Event::JobMaxInstances { .. }))
+        .await;
+    assert_eq!(
+        e,
+        Event::JobMaxInstances {
+            job_id: "j".into(),
+            scheduled_at: secs(20)
+        }
+    );
     gate.add_permits(1);
     let e = h.expect("run", executed("j")).await;
     assert!(matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == secs(10)));
@@ -175,18 +232,44 @@ async fn max_instances_skips_a_fire_while_the_last_run_runs() {
 async fn max_instances_two_allows_overlap() {
     let mut h = start(Scheduler::builder());
     let gate = Arc::new(Semaphore::new(0));
-    h.sched.add_job(gated(&gate)).id("j").trigger(every_10s()).max_instances(2).await.expect("added");
+    h.sched
+        .add_job(gated(&gate))
+        .id("j")
+        .trigger(every_10s())
+        .max_instances(2)
+        .await
+        .expect("added");
     h.advance(10.0);
-    h.expect("first", |e| matches!(e, Event::JobSubmitted { .. })).await;
+    h.expect("first", |e| matches!(e, Event::JobSubmitted { .. }))
+        .await;
     h.advance(10.0);
-    h.expect("second", |e| matches!(e, Event::JobSubmitted { scheduled_at, .. } if *scheduled_at == secs(20))).await;
-    let job = h.sched.get_job("j").await.expect("running").expect("exists");
+    h.expect(
+        "second",
+        |e| matches!(e, Event::JobSubmitted { scheduled_at, .. } if *scheduled_at == secs(20)),
+    )
+    .await;
+    let job = h
+        .sched
+        .get_job("j")
+        .await
+        .expect("running")
+        .expect("exists");
     assert_eq!(job.running(), 2);
     h.advance(10.0);
-    h.expect("skip", |e| matches!(e, Event::JobMaxInstances { .. })).await;
+    h.expect("skip", |e| matches!(e, Event::JobMaxInstances { .. }))
+        .await;
     gate.add_permits(2);
     h.expect("run", executed("j")).await;
     h.expect("run", executed("j")).await;
+    assert_eq!(
+        h.sched
+            .get_job("j")
+            .await
+            .expect("running")
+            .expect("exists")
+            .running(),
+        0
+    );
     h.shutdown().await;
 }
 
@@ -206,9 +289,16 @@ async fn catch_up_is_bounded() {
     h.sched.pause().await.expect("running");
     h.advance(86_400.0);
     h.sched.resume().await.expect("running");
-    let e = h.expect("summary", |e| matches!(e, Event::JobMissed { .. })).await;
+    let e = h
+        .expect("summary", |e| matches!(e, Event::JobMissed { .. }))
+        .await;
     assert!(matches!(e, Event::JobMissed { count: 5, .. }), "{e:?}");
-    let job = h.sched.get_job("j").await.expect("running").expect("exists");
+    let job = h
+        .sched
+        .get_job("j")
+        .await
+        .expect("running")
+        .expect("exists");
     assert_eq!(job.next_run_time(), Some(secs(86_401)));
     h.shutdown().await;
 }

@@ -79,6 +79,8 @@ pub(crate) struct ExecutorRef {
     pub(crate) dispatch: Recipient<Dispatch>,
     pub(crate) stop: Recipient<StopExecutor>,
     pub(crate) pending: Vec<Tick>,
+    /// A thread pool: its runs cannot be cancelled, only abandoned.
+    pub(crate) threads: bool,
 }
 
 /// Asks an executor actor to stop.
@@ -183,7 +185,10 @@ impl SchedulerActor {
                 let known: Vec<&str> = self.executors.iter().map(|e| &*e.name).collect();
                 Error::new(
                     ErrorKind::UnknownExecutor,
-                    format!("no executor named `{name}`; this scheduler has {}", known.join(", ")),
+                    format!(
+                        "no executor named `{name}`; this scheduler has {}",
+                        known.join(", ")
+                    ),
                 )
             })
     }
@@ -192,7 +197,10 @@ impl SchedulerActor {
     fn resolve_target(&self, target: &mut Target, job_id: &str) -> Result<(), Error> {
         if let TargetInner::Registered { name, func, .. } = &mut target.inner {
             let d = self.registry.get(name).ok_or_else(|| {
-                Error::new(ErrorKind::UnknownJob, format!("job `{job_id}`: no job function is registered as `{name}`"))
+                Error::new(
+                    ErrorKind::UnknownJob,
+                    format!("job `{job_id}`: no job function is registered as `{name}`"),
+                )
             })?;
             for req in d.data {
                 if !self.data.contains((req.type_id)()) {
@@ -227,19 +235,25 @@ impl SchedulerActor {
         };
         let opts = match spec.options {
             Some(o) => {
-                o.check().map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+                o.check()
+                    .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
                 Arc::new(o)
             }
             None => JobOptions::shared_default(),
         };
-        let executor = self.executor_index(&opts.executor).map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+        let executor = self
+            .executor_index(&opts.executor)
+            .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
         let mut target = spec.target;
         self.resolve_target(&mut target, &id)?;
         let trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
         let next_run = match spec.next_run_time {
             Some(at) => at,
             None => Some(trigger.next_fire_time(None, now).ok_or_else(|| {
-                Error::new(ErrorKind::Trigger, format!("job `{id}`: its trigger has no fire time left"))
+                Error::new(
+                    ErrorKind::Trigger,
+                    format!("job `{id}`: its trigger has no fire time left"),
+                )
             })?),
         };
         let run_on_start = opts.run_on_start;
@@ -258,7 +272,11 @@ impl SchedulerActor {
     }
 
     /// Adds jobs all or nothing: any error leaves the scheduler unchanged.
-    pub(crate) fn add_jobs(&mut self, specs: Vec<JobSpec>, ctx: &mut Context<Self>) -> Result<Vec<Arc<str>>, Error> {
+    pub(crate) fn add_jobs(
+        &mut self,
+        specs: Vec<JobSpec>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Vec<Arc<str>>, Error> {
         if self.phase != Phase::Running {
             return Err(Error::not_running());
         }
@@ -268,8 +286,13 @@ impl SchedulerActor {
         for spec in specs {
             let replace = spec.replace_existing;
             let (entry, run_on_start) = self.prepare(spec, now)?;
-            if (!replace && self.ids.contains_key(&entry.id)) || seen.insert(entry.id.clone(), ()).is_some() {
-                return Err(Error::new(ErrorKind::DuplicateId, format!("a job with id `{}` already exists", entry.id)));
+            if (!replace && self.ids.contains_key(&entry.id))
+                || seen.insert(entry.id.clone(), ()).is_some()
+            {
+                return Err(Error::new(
+                    ErrorKind::DuplicateId,
+                    format!("a job with id `{}` already exists", entry.id),
+                ));
             }
             prepared.push((entry, run_on_start));
         }
@@ -288,7 +311,11 @@ impl SchedulerActor {
                 self.submit(slot, now);
             }
             self.schedule(slot);
-            self.emit(if replaced { Event::JobModified { job_id: id.clone() } } else { Event::JobAdded { job_id: id.clone() } });
+            self.emit(if replaced {
+                Event::JobModified { job_id: id.clone() }
+            } else {
+                Event::JobAdded { job_id: id.clone() }
+            });
             ids.push(id);
         }
         self.flush();
@@ -318,7 +345,9 @@ impl SchedulerActor {
     fn schedule(&mut self, slot: u32) {
         self.unschedule(slot);
         let random = self.random();
-        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return;
+        };
         let Some(at) = entry.next_run else { return };
         let at = match entry.opts.jitter {
             Some(j) => {
@@ -398,7 +427,11 @@ impl SchedulerActor {
         }
         let now = self.clock.now();
         while let Some(e) = self.queue.pop_due(now) {
-            let live = self.slots.get(e.slot as usize).and_then(Option::as_ref).is_some_and(|j| j.queued_seq == e.seq);
+            let live = self
+                .slots
+                .get(e.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|j| j.queued_seq == e.seq);
             if !live {
                 self.queue.popped_stale();
                 continue;
@@ -407,14 +440,20 @@ impl SchedulerActor {
         }
         self.flush();
         let slots = &self.slots;
-        self.queue
-            .compact(|e| slots.get(e.slot as usize).and_then(Option::as_ref).is_some_and(|j| j.queued_seq == e.seq));
+        self.queue.compact(|e| {
+            slots
+                .get(e.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|j| j.queued_seq == e.seq)
+        });
         self.arm(ctx);
     }
 
     /// A job is due: apply misfire, coalescing and max_instances, submit, re-queue.
     fn process(&mut self, slot: u32, now: DateTime<Utc>) {
-        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return;
+        };
         entry.queued_seq = 0;
         let Some(first) = entry.next_run else { return };
         let opts = entry.opts.clone();
@@ -429,9 +468,11 @@ impl SchedulerActor {
             }
             if count >= opts.max_catch_up {
                 overflow = true;
-                next = entry.trigger.next_fire_time(None, now).filter(|n| *n > now).or_else(|| {
-                    entry.trigger.next_fire_time(Some(now), now)
-                });
+                next = entry
+                    .trigger
+                    .next_fire_time(None, now)
+                    .filter(|n| *n > now)
+                    .or_else(|| entry.trigger.next_fire_time(Some(now), now));
                 break;
             }
             if !opts.coalesce {
@@ -443,14 +484,21 @@ impl SchedulerActor {
         }
         let job_id = entry.id.clone();
         if overflow {
-            self.emit(Event::JobMissed { job_id: job_id.clone(), scheduled_at: last, count: u64::from(count) });
+            self.emit(Event::JobMissed {
+                job_id: job_id.clone(),
+                scheduled_at: last,
+                count: u64::from(count),
+            });
         }
         earlier.push(last);
         if !overflow {
             let running = self.slots[slot as usize].as_ref().map_or(0, |j| j.running);
             if running >= opts.max_instances {
                 for scheduled_at in earlier {
-                    self.emit(Event::JobMaxInstances { job_id: job_id.clone(), scheduled_at });
+                    self.emit(Event::JobMaxInstances {
+                        job_id: job_id.clone(),
+                        scheduled_at,
+                    });
                 }
             } else {
                 self.start_backlog(slot, &job_id, &opts, earlier, now);
@@ -470,15 +518,28 @@ impl SchedulerActor {
     /// Reports the missed fire times at the front of `times` and starts a run
     /// for the first one still in its grace time, carrying the rest. Returns
     /// whether a run started.
-    fn start_backlog(&mut self, slot: u32, job_id: &Arc<str>, opts: &JobOptions, times: Vec<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    fn start_backlog(
+        &mut self,
+        slot: u32,
+        job_id: &Arc<str>,
+        opts: &JobOptions,
+        times: Vec<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let mut times = times.into_iter();
         while let Some(run_time) = times.next() {
             let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
             if opts.misfire_grace_time.is_some_and(|g| late > g) {
-                self.emit(Event::JobMissed { job_id: job_id.clone(), scheduled_at: run_time, count: 1 });
+                self.emit(Event::JobMissed {
+                    job_id: job_id.clone(),
+                    scheduled_at: run_time,
+                    count: 1,
+                });
                 continue;
             }
-            return self.submit_with(slot, run_time, times.collect(), true).is_some();
+            return self
+                .submit_with(slot, run_time, times.collect(), true)
+                .is_some();
         }
         false
     }
@@ -489,7 +550,13 @@ impl SchedulerActor {
     }
 
     /// Starts a run; `take_slot` is false when it inherits the slot of the run before it.
-    fn submit_with(&mut self, slot: u32, scheduled_at: DateTime<Utc>, backlog: Vec<DateTime<Utc>>, take_slot: bool) -> Option<u64> {
+    fn submit_with(
+        &mut self,
+        slot: u32,
+        scheduled_at: DateTime<Utc>,
+        backlog: Vec<DateTime<Utc>>,
+        take_slot: bool,
+    ) -> Option<u64> {
         let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
         let runnable = entry.target.runnable()?;
         if take_slot {
@@ -500,7 +567,15 @@ impl SchedulerActor {
         let job_id = entry.id.clone();
         let timeout = entry.opts.timeout;
         let deadline = timeout.map(|t| clock::add(self.clock.now(), t));
-        let tick = Tick { run_id, job_id: job_id.clone(), runnable: runnable.clone(), scheduled_at, attempt: 1, timeout, deadline };
+        let tick = Tick {
+            run_id,
+            job_id: job_id.clone(),
+            runnable: runnable.clone(),
+            scheduled_at,
+            attempt: 1,
+            timeout,
+            deadline,
+        };
         let executor = entry.executor as usize;
         self.runs.insert(
             run_id,
@@ -520,7 +595,12 @@ impl SchedulerActor {
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
         }
-        self.emit(Event::JobSubmitted { job_id, run_id, scheduled_at, attempt: 1 });
+        self.emit(Event::JobSubmitted {
+            job_id,
+            run_id,
+            scheduled_at,
+            attempt: 1,
+        });
         Some(run_id)
     }
 
@@ -536,28 +616,63 @@ impl SchedulerActor {
 
     // ===== runs finishing =====
 
-    pub(crate) fn run_finished(&mut self, run_id: u64, outcome: Outcome, duration: Duration, still_running: bool, ctx: &mut Context<Self>) {
-        let Some(state) = self.runs.get_mut(&run_id) else { return };
-        let (job_id, scheduled_at, attempt) = (state.job_id.clone(), state.scheduled_at, state.attempt);
+    pub(crate) fn run_finished(
+        &mut self,
+        run_id: u64,
+        outcome: Outcome,
+        duration: Duration,
+        still_running: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(state) = self.runs.get_mut(&run_id) else {
+            return;
+        };
+        let (job_id, scheduled_at, attempt) =
+            (state.job_id.clone(), state.scheduled_at, state.attempt);
         if still_running {
             state.zombie = true;
             if let Outcome::Failure(kind, error) = outcome {
-                self.emit(Event::JobError { job_id, run_id, scheduled_at, attempt, kind, error, retry_at: None });
+                self.emit(Event::JobError {
+                    job_id,
+                    run_id,
+                    scheduled_at,
+                    attempt,
+                    kind,
+                    error,
+                    retry_at: None,
+                });
             }
             return;
         }
         match outcome {
             Outcome::Success => {
-                self.emit(Event::JobExecuted { job_id, run_id, scheduled_at, attempt, duration });
+                self.emit(Event::JobExecuted {
+                    job_id,
+                    run_id,
+                    scheduled_at,
+                    attempt,
+                    duration,
+                });
                 self.end_run(run_id);
             }
             Outcome::Failure(kind, error) => {
-                let retry = state.opts.retry.filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled);
+                let retry = state
+                    .opts
+                    .retry
+                    .filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled);
                 match retry {
                     Some(r) if self.phase == Phase::Running => {
                         let delay = r.delay(attempt);
                         let retry_at = clock::add(self.clock.now(), delay);
-                        self.emit(Event::JobError { job_id, run_id, scheduled_at, attempt, kind, error, retry_at: Some(retry_at) });
+                        self.emit(Event::JobError {
+                            job_id,
+                            run_id,
+                            scheduled_at,
+                            attempt,
+                            kind,
+                            error,
+                            retry_at: Some(retry_at),
+                        });
                         let sleep = self.clock.sleep_until(retry_at);
                         let handle = ctx.spawn(sleep.into_actor(self).map(move |(), act, ctx| {
                             act.retry(run_id);
@@ -570,7 +685,15 @@ impl SchedulerActor {
                         }
                     }
                     _ => {
-                        self.emit(Event::JobError { job_id, run_id, scheduled_at, attempt, kind, error, retry_at: None });
+                        self.emit(Event::JobError {
+                            job_id,
+                            run_id,
+                            scheduled_at,
+                            attempt,
+                            kind,
+                            error,
+                            retry_at: None,
+                        });
                         self.end_run(run_id);
                     }
                 }
@@ -585,7 +708,9 @@ impl SchedulerActor {
             return;
         }
         let now = self.clock.now();
-        let Some(state) = self.runs.get_mut(&run_id) else { return };
+        let Some(state) = self.runs.get_mut(&run_id) else {
+            return;
+        };
         state.retry = None;
         state.attempt += 1;
         let timeout = state.opts.timeout;
@@ -598,11 +723,17 @@ impl SchedulerActor {
             timeout,
             deadline: timeout.map(|t| clock::add(now, t)),
         };
-        let (job_id, scheduled_at, attempt) = (state.job_id.clone(), state.scheduled_at, state.attempt);
+        let (job_id, scheduled_at, attempt) =
+            (state.job_id.clone(), state.scheduled_at, state.attempt);
         if let Some(e) = self.executors.get_mut(state.executor) {
             e.pending.push(tick);
         }
-        self.emit(Event::JobSubmitted { job_id, run_id, scheduled_at, attempt });
+        self.emit(Event::JobSubmitted {
+            job_id,
+            run_id,
+            scheduled_at,
+            attempt,
+        });
         self.flush();
     }
 
@@ -644,16 +775,26 @@ impl SchedulerActor {
                 while let Some(run_time) = times.next() {
                     let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
                     if state.opts.misfire_grace_time.is_some_and(|g| late > g) {
-                        self.emit(Event::JobMissed { job_id: state.job_id.clone(), scheduled_at: run_time, count: 1 });
+                        self.emit(Event::JobMissed {
+                            job_id: state.job_id.clone(),
+                            scheduled_at: run_time,
+                            count: 1,
+                        });
                         continue;
                     }
-                    continued = self.submit_with(state.slot, run_time, times.collect(), false).is_some();
+                    continued = self
+                        .submit_with(state.slot, run_time, times.collect(), false)
+                        .is_some();
                     self.flush();
                     break;
                 }
             }
             if same_job && !continued {
-                if let Some(entry) = self.slots.get_mut(state.slot as usize).and_then(Option::as_mut) {
+                if let Some(entry) = self
+                    .slots
+                    .get_mut(state.slot as usize)
+                    .and_then(Option::as_mut)
+                {
                     entry.running = entry.running.saturating_sub(1);
                 }
             }
@@ -666,11 +807,17 @@ impl SchedulerActor {
     // ===== job API =====
 
     pub(crate) fn slot_of(&self, id: &str) -> Result<u32, Error> {
-        self.ids.get(id).copied().ok_or_else(|| Error::job_not_found(id))
+        self.ids
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::job_not_found(id))
     }
 
     pub(crate) fn job(&self, slot: u32) -> Option<Job> {
-        self.slots.get(slot as usize).and_then(Option::as_ref).map(JobEntry::snapshot)
+        self.slots
+            .get(slot as usize)
+            .and_then(Option::as_ref)
+            .map(JobEntry::snapshot)
     }
 
     pub(crate) fn entry_mut(&mut self, slot: u32) -> Option<&mut JobEntry> {
@@ -678,7 +825,12 @@ impl SchedulerActor {
     }
 
     /// Applies a change to a copy of the entry's settings, validates, then commits.
-    pub(crate) fn modify(&mut self, id: &str, changes: crate::job::JobChanges, ctx: &mut Context<Self>) -> Result<Job, Error> {
+    pub(crate) fn modify(
+        &mut self,
+        id: &str,
+        changes: crate::job::JobChanges,
+        ctx: &mut Context<Self>,
+    ) -> Result<Job, Error> {
         let slot = self.slot_of(id)?;
         let now = self.clock.now();
         let (mut opts, mut target) = {
@@ -706,13 +858,16 @@ impl SchedulerActor {
         if let Some(v) = changes.retry {
             opts.retry = v;
         }
-        opts.check().map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+        opts.check()
+            .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
         let executor = self.executor_index(&opts.executor)?;
         if let Some(t) = changes.target {
             target = t;
             self.resolve_target(&mut target, id)?;
         }
-        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        let entry = self
+            .entry_mut(slot)
+            .ok_or_else(|| Error::job_not_found(id))?;
         entry.opts = Arc::new(opts);
         entry.executor = executor;
         entry.target = target;
@@ -732,13 +887,23 @@ impl SchedulerActor {
         self.job(slot).ok_or_else(|| Error::job_not_found(id))
     }
 
-    pub(crate) fn reschedule(&mut self, id: &str, trigger: Trigger, ctx: &mut Context<Self>) -> Result<Job, Error> {
+    pub(crate) fn reschedule(
+        &mut self,
+        id: &str,
+        trigger: Trigger,
+        ctx: &mut Context<Self>,
+    ) -> Result<Job, Error> {
         let slot = self.slot_of(id)?;
         let now = self.clock.now();
-        let next = trigger
-            .next_fire_time(None, now)
-            .ok_or_else(|| Error::new(ErrorKind::Trigger, format!("job `{id}`: the new trigger has no fire time left")))?;
-        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        let next = trigger.next_fire_time(None, now).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Trigger,
+                format!("job `{id}`: the new trigger has no fire time left"),
+            )
+        })?;
+        let entry = self
+            .entry_mut(slot)
+            .ok_or_else(|| Error::job_not_found(id))?;
         entry.trigger = trigger;
         entry.next_run = Some(next);
         let job_id = entry.id.clone();
@@ -751,17 +916,25 @@ impl SchedulerActor {
     pub(crate) fn pause_job(&mut self, id: &str) -> Result<Job, Error> {
         let slot = self.slot_of(id)?;
         self.unschedule(slot);
-        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        let entry = self
+            .entry_mut(slot)
+            .ok_or_else(|| Error::job_not_found(id))?;
         entry.next_run = None;
         let job_id = entry.id.clone();
         self.emit(Event::JobModified { job_id });
         self.job(slot).ok_or_else(|| Error::job_not_found(id))
     }
 
-    pub(crate) fn resume_job(&mut self, id: &str, ctx: &mut Context<Self>) -> Result<Option<Job>, Error> {
+    pub(crate) fn resume_job(
+        &mut self,
+        id: &str,
+        ctx: &mut Context<Self>,
+    ) -> Result<Option<Job>, Error> {
         let slot = self.slot_of(id)?;
         let now = self.clock.now();
-        let entry = self.entry_mut(slot).ok_or_else(|| Error::job_not_found(id))?;
+        let entry = self
+            .entry_mut(slot)
+            .ok_or_else(|| Error::job_not_found(id))?;
         if entry.next_run.is_some() {
             return Ok(Some(entry.snapshot()));
         }
@@ -804,7 +977,12 @@ impl SchedulerActor {
     }
 
     pub(crate) fn jobs(&self) -> Vec<Job> {
-        let mut jobs: Vec<Job> = self.slots.iter().flatten().map(JobEntry::snapshot).collect();
+        let mut jobs: Vec<Job> = self
+            .slots
+            .iter()
+            .flatten()
+            .map(JobEntry::snapshot)
+            .collect();
         jobs.sort_by(|a, b| match (a.next_run_time, b.next_run_time) {
             (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -820,16 +998,23 @@ impl SchedulerActor {
         }
         let slot = self.slot_of(id)?;
         let now = self.clock.now();
-        let entry = self.slots[slot as usize].as_ref().ok_or_else(|| Error::job_not_found(id))?;
+        let entry = self.slots[slot as usize]
+            .as_ref()
+            .ok_or_else(|| Error::job_not_found(id))?;
         if entry.running >= entry.opts.max_instances {
             let (job_id, running) = (entry.id.clone(), entry.running);
-            self.emit(Event::JobMaxInstances { job_id, scheduled_at: now });
+            self.emit(Event::JobMaxInstances {
+                job_id,
+                scheduled_at: now,
+            });
             return Err(Error::new(
                 ErrorKind::MaxInstances,
                 format!("job `{id}` already runs {running} time(s), its max_instances"),
             ));
         }
-        let run_id = self.submit(slot, now).ok_or_else(|| Error::job_not_found(id))?;
+        let run_id = self
+            .submit(slot, now)
+            .ok_or_else(|| Error::job_not_found(id))?;
         self.flush();
         Ok(run_id)
     }
@@ -854,7 +1039,13 @@ impl SchedulerActor {
 
     // ===== shutdown =====
 
-    pub(crate) fn shutdown(&mut self, wait: bool, deadline: Option<Duration>, done: oneshot::Sender<()>, ctx: &mut Context<Self>) {
+    pub(crate) fn shutdown(
+        &mut self,
+        wait: bool,
+        deadline: Option<Duration>,
+        done: oneshot::Sender<()>,
+        ctx: &mut Context<Self>,
+    ) {
         self.shutdown_waiters.push(done);
         if self.phase != Phase::Running {
             if self.phase == Phase::Stopped {
@@ -865,7 +1056,12 @@ impl SchedulerActor {
         self.phase = Phase::Draining;
         self.disarm(ctx);
         // Pending retries will not happen.
-        let retrying: Vec<u64> = self.runs.iter().filter(|(_, s)| s.retry.is_some()).map(|(id, _)| *id).collect();
+        let retrying: Vec<u64> = self
+            .runs
+            .iter()
+            .filter(|(_, s)| s.retry.is_some())
+            .map(|(id, _)| *id)
+            .collect();
         for run_id in retrying {
             if let Some(h) = self.runs.get_mut(&run_id).and_then(|s| s.retry.take()) {
                 ctx.cancel_future(h);
@@ -881,9 +1077,28 @@ impl SchedulerActor {
             let at = clock::add(self.clock.now(), d);
             let sleep = self.clock.sleep_until(at);
             ctx.spawn(sleep.into_actor(self).map(|(), act, ctx| {
-                // Cancel every run; async runs stop or are dropped after their grace.
+                // Cancel every run; async runs stop or are dropped after their
+                // grace and report. Blocking runs cannot be stopped: they are
+                // abandoned (their threads finish on their own).
                 act.shutdown_token.cancel();
-                let grace = clock::add(act.clock.now(), crate::builder::CANCEL_GRACE + Duration::from_millis(100));
+                let executors = &act.executors;
+                for state in act.runs.values_mut() {
+                    let blocking = matches!(
+                        state.runnable,
+                        crate::target::Runnable::Blocking(_)
+                            | crate::target::Runnable::RegisteredBlocking(..)
+                    );
+                    if blocking || executors.get(state.executor).is_some_and(|e| e.threads) {
+                        state.zombie = true;
+                    }
+                }
+                if act.runs.values().all(|s| s.zombie) {
+                    act.finish_shutdown();
+                    ctx.stop();
+                    return;
+                }
+                // A last resort if an async run fails to report.
+                let grace = clock::add(act.clock.now(), crate::builder::CANCEL_GRACE * 3);
                 let sleep = act.clock.sleep_until(grace);
                 ctx.spawn(sleep.into_actor(act).map(|(), act, ctx| {
                     act.finish_shutdown();
@@ -906,8 +1121,8 @@ impl SchedulerActor {
             self.emit(Event::ExecutorRemoved { executor });
         }
         self.emit(Event::SchedulerShutdown);
-        self.notify_stopped();
         let _ = self.stopped.send(true);
+        self.notify_stopped();
     }
 
     fn notify_stopped(&mut self) {

@@ -105,7 +105,11 @@ impl SchedulerBuilder {
         }
         let registry = Arc::new(Registry::collect()?);
         let now = self.clock.now();
-        let initial = if self.registered_jobs { crate::static_jobs::specs(&registry, &self.data, now)? } else { Vec::new() };
+        let initial = if self.registered_jobs {
+            crate::static_jobs::specs(&registry, &self.data, now)?
+        } else {
+            Vec::new()
+        };
         let (events, _) = broadcast::channel(self.event_capacity);
         let (stopped_tx, stopped_rx) = watch::channel(false);
         let token = CancellationToken::new();
@@ -115,7 +119,14 @@ impl SchedulerBuilder {
         let executors = self.executors;
         let events_tx = events.clone();
         let addr = SchedulerActor::start_in_arbiter(&arbiter.handle(), move |ctx| {
-            let mut act = SchedulerActor::new(clock.clone(), events_tx, registry, data.clone(), token.clone(), stopped_tx);
+            let mut act = SchedulerActor::new(
+                clock.clone(),
+                events_tx,
+                registry,
+                data.clone(),
+                token.clone(),
+                stopped_tx,
+            );
             let env = RunEnv {
                 clock,
                 data,
@@ -125,8 +136,12 @@ impl SchedulerBuilder {
                 released: ctx.address().recipient(),
             };
             for (name, executor) in executors {
+                let threads = matches!(executor, Executor::ThreadPool { .. });
                 let (dispatch, stop) = match executor {
-                    Executor::Async { arbiters, max_concurrency } => {
+                    Executor::Async {
+                        arbiters,
+                        max_concurrency,
+                    } => {
                         let a = AsyncExecutor::new(arbiters, max_concurrency, env.clone()).start();
                         (a.clone().recipient(), a.recipient::<StopExecutor>())
                     }
@@ -135,7 +150,13 @@ impl SchedulerBuilder {
                         (a.clone().recipient(), a.recipient::<StopExecutor>())
                     }
                 };
-                act.executors.push(ExecutorRef { name, dispatch, stop, pending: Vec::new() });
+                act.executors.push(ExecutorRef {
+                    name,
+                    dispatch,
+                    stop,
+                    pending: Vec::new(),
+                    threads,
+                });
             }
             act.initial_jobs = initial;
             act
@@ -170,8 +191,14 @@ impl SchedulerBuilder {
                     let _ = system.run();
                 }
             })
-            .map_err(|e| Error::new(ErrorKind::Start, format!("could not spawn the scheduler thread: {e}")))?;
-        rx.recv().map_err(|_| Error::new(ErrorKind::Start, "the scheduler thread died while starting"))?
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Start,
+                    format!("could not spawn the scheduler thread: {e}"),
+                )
+            })?;
+        rx.recv()
+            .map_err(|_| Error::new(ErrorKind::Start, "the scheduler thread died while starting"))?
     }
 
     /// Runs the scheduler on this thread until it is shut down or the process

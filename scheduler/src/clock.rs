@@ -62,13 +62,16 @@ pub struct TestClock {
 impl TestClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> TestClock {
-        TestClock { tx: Arc::new(watch::Sender::new(start)) }
+        TestClock {
+            tx: Arc::new(watch::Sender::new(start)),
+        }
     }
 
     /// Moves the clock forward by `by`, waking sleepers whose deadline passed.
     pub fn advance(&self, by: Duration) {
         let by = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
-        self.tx.send_modify(|t| *t = t.checked_add_signed(by).unwrap_or(*t));
+        self.tx
+            .send_modify(|t| *t = t.checked_add_signed(by).unwrap_or(*t));
     }
 
     /// Sets the clock to `to`, forward or backward (a clock jump).

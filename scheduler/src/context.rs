@@ -90,7 +90,9 @@ pub struct JobError {
 impl JobError {
     /// A failure with `message`.
     pub fn new(message: impl Into<String>) -> JobError {
-        JobError { message: message.into() }
+        JobError {
+            message: message.into(),
+        }
     }
 
     /// The message.

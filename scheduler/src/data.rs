@@ -63,7 +63,8 @@ pub(crate) struct DataMap {
 
 impl DataMap {
     pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
-        self.map.insert(TypeId::of::<T>(), (value, std::any::type_name::<T>()));
+        self.map
+            .insert(TypeId::of::<T>(), (value, std::any::type_name::<T>()));
     }
 
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Data<T>> {
@@ -78,6 +79,8 @@ impl DataMap {
 
 impl fmt::Debug for DataMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.map.values().map(|(_, name)| name)).finish()
+        f.debug_list()
+            .entries(self.map.values().map(|(_, name)| name))
+            .finish()
     }
 }

@@ -51,7 +51,10 @@ pub struct Error {
 impl Error {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into() }
+        Error {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// The kind of error.
@@ -75,7 +78,10 @@ impl Error {
     }
 
     pub(crate) fn not_running() -> Error {
-        Error::new(ErrorKind::NotRunning, "the scheduler is not running (not started, or shut down)")
+        Error::new(
+            ErrorKind::NotRunning,
+            "the scheduler is not running (not started, or shut down)",
+        )
     }
 
     pub(crate) fn job_not_found(id: &str) -> Error {

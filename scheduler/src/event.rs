@@ -231,7 +231,9 @@ pub struct EventStream {
 
 impl EventStream {
     pub(crate) fn new(rx: tokio::sync::broadcast::Receiver<Event>) -> EventStream {
-        EventStream { inner: BroadcastStream::new(rx) }
+        EventStream {
+            inner: BroadcastStream::new(rx),
+        }
     }
 }
 

@@ -35,16 +35,24 @@ impl Executor {
     /// An async pool: one arbiter per core, 10 000 runs at once.
     pub fn async_pool() -> Executor {
         let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        Executor::Async { arbiters: cores, max_concurrency: 10_000 }
+        Executor::Async {
+            arbiters: cores,
+            max_concurrency: 10_000,
+        }
     }
 
     /// An async pool with a given size.
     pub fn async_pool_with(arbiters: usize, max_concurrency: usize) -> Executor {
-        Executor::Async { arbiters: arbiters.max(1), max_concurrency: max_concurrency.max(1) }
+        Executor::Async {
+            arbiters: arbiters.max(1),
+            max_concurrency: max_concurrency.max(1),
+        }
     }
 
     /// A pool of `threads` threads for blocking jobs (at least 1).
     pub fn thread_pool(threads: usize) -> Executor {
-        Executor::ThreadPool { threads: threads.max(1) }
+        Executor::ThreadPool {
+            threads: threads.max(1),
+        }
     }
 }

@@ -42,7 +42,10 @@ pub(crate) struct ThreadPoolExecutor {
 impl ThreadPoolExecutor {
     pub(crate) fn new(threads: usize, env: RunEnv) -> ThreadPoolExecutor {
         let workers = SyncArbiter::start(threads.max(1), || Worker {
-            rt: tokio::runtime::Builder::new_current_thread().enable_all().build().ok(),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok(),
         });
         ThreadPoolExecutor { workers, env }
     }
@@ -75,7 +78,10 @@ impl Handler<Dispatch> for ThreadPoolExecutor {
                 data: env.data.clone(),
             };
             let started = Instant::now();
-            let request = self.workers.send(RunBlocking { runnable: tick.runnable.clone(), ctx: job_ctx });
+            let request = self.workers.send(RunBlocking {
+                runnable: tick.runnable.clone(),
+                ctx: job_ctx,
+            });
             let completion =
                 request.map(|r| r.unwrap_or_else(|_| Err("the worker thread stopped".to_owned())));
             ctx.spawn(run::supervise_blocking(tick, env, completion, started).into_actor(self));

@@ -33,7 +33,11 @@ macro_rules! handler {
 #[derive(Message)]
 #[rtype(result = "Result<Vec<std::sync::Arc<str>>, Error>")]
 pub(crate) struct AddJobs(pub(crate) Vec<JobSpec>);
-handler!(AddJobs, Result<Vec<std::sync::Arc<str>>, Error>, |act, m, ctx| act.add_jobs(m.0, ctx));
+handler!(
+    AddJobs,
+    Result<Vec<std::sync::Arc<str>>, Error>,
+    |act, m, ctx| act.add_jobs(m.0, ctx)
+);
 
 #[derive(Message)]
 #[rtype(result = "Result<Job, Error>")]
@@ -53,7 +57,8 @@ handler!(PauseJob, Result<Job, Error>, |act, m, ctx| act.pause_job(&m.0));
 #[derive(Message)]
 #[rtype(result = "Result<Option<Job>, Error>")]
 pub(crate) struct ResumeJob(pub(crate) String);
-handler!(ResumeJob, Result<Option<Job>, Error>, |act, m, ctx| act.resume_job(&m.0, ctx));
+handler!(ResumeJob, Result<Option<Job>, Error>, |act, m, ctx| act
+    .resume_job(&m.0, ctx));
 
 #[derive(Message)]
 #[rtype(result = "Result<(), Error>")]
@@ -68,7 +73,10 @@ handler!(RemoveAllJobs, (), |act, m, ctx| act.remove_all(ctx));
 #[derive(Message)]
 #[rtype(result = "Option<Job>")]
 pub(crate) struct GetJob(pub(crate) String);
-handler!(GetJob, Option<Job>, |act, m, ctx| act.slot_of(&m.0).ok().and_then(|s| act.job(s)));
+handler!(GetJob, Option<Job>, |act, m, ctx| act
+    .slot_of(&m.0)
+    .ok()
+    .and_then(|s| act.job(s)));
 
 #[derive(Message)]
 #[rtype(result = "Vec<Job>")]
@@ -102,12 +110,19 @@ pub(crate) struct Shutdown {
     pub(crate) deadline: Option<Duration>,
     pub(crate) done: oneshot::Sender<()>,
 }
-handler!(Shutdown, (), |act, m, ctx| act.shutdown(m.wait, m.deadline, m.done, ctx));
+handler!(Shutdown, (), |act, m, ctx| act
+    .shutdown(m.wait, m.deadline, m.done, ctx));
 
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct AddListener(pub(crate) EventMask, pub(crate) Listener);
 handler!(AddListener, (), |act, m, ctx| act.add_listener(m.0, m.1));
 
-handler!(RunFinished, (), |act, m, ctx| act.run_finished(m.run_id, m.outcome, m.duration, m.still_running, ctx));
+handler!(RunFinished, (), |act, m, ctx| act.run_finished(
+    m.run_id,
+    m.outcome,
+    m.duration,
+    m.still_running,
+    ctx
+));
 handler!(RunReleased, (), |act, m, ctx| act.run_released(m.run_id));

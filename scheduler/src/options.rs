@@ -28,7 +28,12 @@ pub struct Retry {
 impl Retry {
     /// Up to `retries` retries, first after 1 s, doubling, at most 5 minutes apart.
     pub fn new(retries: u32) -> Retry {
-        Retry { retries, initial: Duration::from_secs(1), factor: 2.0, max_delay: Duration::from_secs(300) }
+        Retry {
+            retries,
+            initial: Duration::from_secs(1),
+            factor: 2.0,
+            max_delay: Duration::from_secs(300),
+        }
     }
 
     /// The delay before the first retry.
@@ -56,7 +61,9 @@ impl Retry {
 
     /// The delay before retry number `n` (1-based).
     pub fn delay(&self, n: u32) -> Duration {
-        let exp = self.factor.powi(i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX));
+        let exp = self
+            .factor
+            .powi(i32::try_from(n.saturating_sub(1)).unwrap_or(i32::MAX));
         let secs = self.initial.as_secs_f64() * exp;
         if !secs.is_finite() || secs >= self.max_delay.as_secs_f64() {
             self.max_delay
@@ -67,7 +74,13 @@ impl Retry {
 
     pub(crate) fn check(&self) -> Result<(), Error> {
         if !(self.factor.is_finite() && self.factor >= 1.0) {
-            return Err(Error::new(ErrorKind::InvalidOption, format!("retry factor {} must be a number of at least 1", self.factor)));
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                format!(
+                    "retry factor {} must be a number of at least 1",
+                    self.factor
+                ),
+            ));
         }
         Ok(())
     }
@@ -110,15 +123,23 @@ impl JobOptions {
     /// The shared default options (so a million default jobs share one allocation).
     pub(crate) fn shared_default() -> Arc<JobOptions> {
         static DEFAULT: OnceLock<Arc<JobOptions>> = OnceLock::new();
-        DEFAULT.get_or_init(|| Arc::new(JobOptions::default())).clone()
+        DEFAULT
+            .get_or_init(|| Arc::new(JobOptions::default()))
+            .clone()
     }
 
     pub(crate) fn check(&self) -> Result<(), Error> {
         if self.max_instances == 0 {
-            return Err(Error::new(ErrorKind::InvalidOption, "max_instances must be at least 1"));
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                "max_instances must be at least 1",
+            ));
         }
         if self.max_catch_up == 0 {
-            return Err(Error::new(ErrorKind::InvalidOption, "max_catch_up must be at least 1"));
+            return Err(Error::new(
+                ErrorKind::InvalidOption,
+                "max_catch_up must be at least 1",
+            ));
         }
         if let Some(r) = &self.retry {
             r.check()?;

@@ -8,7 +8,10 @@ use crate::trigger::Trigger;
 fn describe(t: &Trigger) -> String {
     match t {
         Trigger::Date(d) => format!("date[{}]", d.at().to_rfc3339()),
-        Trigger::Interval(i) => format!("interval[{}]", scheduler_triggers::format_duration(i.every())),
+        Trigger::Interval(i) => format!(
+            "interval[{}]",
+            scheduler_triggers::format_duration(i.every())
+        ),
         Trigger::Cron(c) => match (c.expr(), c.fields()) {
             (Some(e), _) => format!("cron[{e}] {}", c.zone()),
             (None, Some(f)) => {
@@ -17,8 +20,14 @@ fn describe(t: &Trigger) -> String {
             }
             (None, None) => "cron".to_owned(),
         },
-        Trigger::Any { triggers } => format!("any[{}]", triggers.iter().map(describe).collect::<Vec<_>>().join(", ")),
-        Trigger::All { triggers } => format!("all[{}]", triggers.iter().map(describe).collect::<Vec<_>>().join(", ")),
+        Trigger::Any { triggers } => format!(
+            "any[{}]",
+            triggers.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+        Trigger::All { triggers } => format!(
+            "all[{}]",
+            triggers.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
         _ => "trigger".to_owned(),
     }
 }
@@ -33,7 +42,8 @@ pub(crate) fn table(jobs: &[Job]) -> String {
                 j.id().to_owned(),
                 j.name().to_owned(),
                 describe(j.trigger()),
-                j.next_run_time().map_or_else(|| "paused".to_owned(), |t| zone.localize(t).to_rfc3339()),
+                j.next_run_time()
+                    .map_or_else(|| "paused".to_owned(), |t| zone.localize(t).to_rfc3339()),
             ]
         })
         .collect();

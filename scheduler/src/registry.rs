@@ -191,7 +191,13 @@ pub struct JobDescriptor {
 impl JobDescriptor {
     /// A job function registered as `name`.
     pub const fn new(name: &'static str, func: JobFn) -> JobDescriptor {
-        JobDescriptor { name, path: name, func, schedule: None, data: &[] }
+        JobDescriptor {
+            name,
+            path: name,
+            func,
+            schedule: None,
+            data: &[],
+        }
     }
 
     /// Where the function is (`module::function`), for error messages.

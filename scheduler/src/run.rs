@@ -121,7 +121,11 @@ impl Tick {
 
 /// Resolves to `true` at the run's timeout, or `false` when the token is
 /// cancelled first (shutdown deadline); the token is cancelled either way.
-async fn stop_signal(env: &RunEnv, token: &CancellationToken, deadline: Option<DateTime<Utc>>) -> bool {
+async fn stop_signal(
+    env: &RunEnv,
+    token: &CancellationToken,
+    deadline: Option<DateTime<Utc>>,
+) -> bool {
     let timed_out = match deadline {
         Some(d) => {
             let sleep = env.clock.sleep_until(d);
@@ -152,21 +156,40 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
                 return run_blocking_on_tokio(tick, env, ctx, started).await;
             }
         };
-        let job = AssertUnwindSafe(job).catch_unwind().map(|r| r.map_err(|p| panic_message(&*p)));
+        let job = AssertUnwindSafe(job)
+            .catch_unwind()
+            .map(|r| r.map_err(|p| panic_message(&*p)));
         let deadline = tick.deadline;
         // Set once the run is asked to stop: Some(true) at its timeout, Some(false) at shutdown.
         let stopped = std::sync::atomic::AtomicU8::new(0); // 0 running, 1 shutdown, 2 timeout
         let stop = async {
             let timed_out = stop_signal(&env, &token, deadline).await;
-            stopped.store(if timed_out { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
-            env.clock.sleep_until(clock::add(env.clock.now(), env.grace)).await;
+            stopped.store(
+                if timed_out { 2 } else { 1 },
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            env.clock
+                .sleep_until(clock::add(env.clock.now(), env.grace))
+                .await;
         };
         let finished = match select(Box::pin(job), Box::pin(stop)).await {
             Either::Left((result, _)) => Some(result),
             Either::Right(((), _)) => None,
         };
         let limit = humantime(tick.timeout);
-        let outcome = match (stopped.load(std::sync::atomic::Ordering::Relaxed), finished) {
+        // The job may finish in the same instant it is cancelled, before the
+        // stop branch records why: the token tells that it was stopped.
+        let code = match stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            0 if token.is_cancelled() => {
+                if deadline.is_some_and(|d| env.clock.now() >= d) {
+                    2
+                } else {
+                    1
+                }
+            }
+            c => c,
+        };
+        let outcome = match (code, finished) {
             (0, Some(result)) => outcome_of(result),
             (2, Some(_)) => Outcome::Failure(
                 FailureKind::Timeout,
@@ -176,9 +199,10 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
                 FailureKind::Timeout,
                 format!("timed out after {limit}; did not stop when cancelled and was dropped"),
             ),
-            (_, _) => {
-                Outcome::Failure(FailureKind::Cancelled, "cancelled at the shutdown deadline".to_owned())
-            }
+            (_, _) => Outcome::Failure(
+                FailureKind::Cancelled,
+                "cancelled at the shutdown deadline".to_owned(),
+            ),
         };
         report(&env, &tick, outcome, started.elapsed(), false);
     }
@@ -190,7 +214,8 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
 async fn run_blocking_on_tokio(tick: Tick, env: RunEnv, ctx: JobContext, started: Instant) {
     let runnable = tick.runnable.clone();
     let handle = tokio::task::spawn_blocking(move || call_blocking(&runnable, ctx, None));
-    let completion = handle.map(|r| r.unwrap_or_else(|e| Err(format!("the job's thread failed: {e}"))));
+    let completion =
+        handle.map(|r| r.unwrap_or_else(|e| Err(format!("the job's thread failed: {e}"))));
     supervise_blocking(tick, env, completion, started).await;
 }
 
@@ -206,11 +231,15 @@ pub(crate) fn call_blocking(
         Runnable::RegisteredBlocking(f, args) => f(ctx, args),
         Runnable::Async(f) => match rt {
             Some(rt) => rt.block_on(f(ctx)),
-            None => Err(crate::context::JobError::new("no runtime on this thread for an async job")),
+            None => Err(crate::context::JobError::new(
+                "no runtime on this thread for an async job",
+            )),
         },
         Runnable::RegisteredAsync(f, args) => match rt {
             Some(rt) => rt.block_on(f(ctx, args.clone())),
-            None => Err(crate::context::JobError::new("no runtime on this thread for an async job")),
+            None => Err(crate::context::JobError::new(
+                "no runtime on this thread for an async job",
+            )),
         },
     }))
     .map_err(|p| panic_message(&*p))
@@ -232,7 +261,9 @@ pub(crate) async fn supervise_blocking(
     };
     let deadline = env.clock.sleep_until(deadline);
     match select(completion, deadline).await {
-        Either::Left((result, _)) => report(&env, &tick, outcome_of(result), started.elapsed(), false),
+        Either::Left((result, _)) => {
+            report(&env, &tick, outcome_of(result), started.elapsed(), false)
+        }
         Either::Right(((), completion)) => {
             report(
                 &env,
@@ -250,7 +281,9 @@ pub(crate) async fn supervise_blocking(
             );
             let _ = completion.await;
             tracing::warn!(elapsed = ?started.elapsed(), "timed-out blocking run returned; slot released");
-            env.released.do_send(RunReleased { run_id: tick.run_id });
+            env.released.do_send(RunReleased {
+                run_id: tick.run_id,
+            });
         }
     }
 }
@@ -258,11 +291,19 @@ pub(crate) async fn supervise_blocking(
 fn report(env: &RunEnv, tick: &Tick, outcome: Outcome, duration: Duration, still_running: bool) {
     match &outcome {
         Outcome::Success => tracing::info!(?duration, "job run succeeded"),
-        Outcome::Failure(kind, msg) => tracing::error!(?kind, error = %msg, ?duration, "job run failed"),
+        Outcome::Failure(kind, msg) => {
+            tracing::error!(?kind, error = %msg, ?duration, "job run failed")
+        }
     }
-    env.finished.do_send(RunFinished { run_id: tick.run_id, outcome, duration, still_running });
+    env.finished.do_send(RunFinished {
+        run_id: tick.run_id,
+        outcome,
+        duration,
+        still_running,
+    });
 }
 
 fn humantime(d: Option<Duration>) -> String {
-    d.map(scheduler_triggers::format_duration).unwrap_or_else(|| "?".into())
+    d.map(scheduler_triggers::format_duration)
+        .unwrap_or_else(|| "?".into())
 }

@@ -74,7 +74,10 @@ impl Scheduler {
     /// Adds a job running `target`; set its id, trigger and options on the
     /// returned builder, then `.await` it for the job's id.
     pub fn add_job(&self, target: impl Into<Target>) -> AddJob<'_> {
-        AddJob { sched: self, spec: JobSpec::new(target) }
+        AddJob {
+            sched: self,
+            spec: JobSpec::new(target),
+        }
     }
 
     /// Adds many jobs in one message, all or nothing; returns their ids.
@@ -173,7 +176,17 @@ impl Scheduler {
 
     async fn shutdown_inner(&self, wait: bool, deadline: Option<Duration>) -> Result<(), Error> {
         let (done, rx) = oneshot::channel();
-        if self.inner.addr.send(Shutdown { wait, deadline, done }).await.is_ok() {
+        if self
+            .inner
+            .addr
+            .send(Shutdown {
+                wait,
+                deadline,
+                done,
+            })
+            .await
+            .is_ok()
+        {
             let _ = rx.await;
         }
         self.inner.arbiter.stop();
@@ -204,7 +217,11 @@ impl Scheduler {
 
     /// Calls `listener` for each event in `mask`, on the scheduler's thread
     /// (keep it short; send elsewhere for slow work).
-    pub async fn add_listener(&self, mask: EventMask, listener: impl Fn(&Event) + Send + 'static) -> Result<(), Error> {
+    pub async fn add_listener(
+        &self,
+        mask: EventMask,
+        listener: impl Fn(&Event) + Send + 'static,
+    ) -> Result<(), Error> {
         self.ask(AddListener(mask, Box::new(listener))).await
     }
 

@@ -8,15 +8,24 @@ use crate::job::JobSpec;
 use crate::options::{JobOptions, Retry};
 use crate::registry::{JobDescriptor, Registry, StaticSchedule, StaticTrigger};
 use crate::target::{Inner, Target};
-use crate::trigger::{parse_duration, parse_instant, CronFields, CronTrigger, IntervalTrigger, Trigger};
+use crate::trigger::{
+    parse_duration, parse_instant, CronFields, CronTrigger, IntervalTrigger, Trigger,
+};
 
 /// The job specs of every `#[scheduled]` function, or the first error, naming the function.
-pub(crate) fn specs(registry: &Registry, data: &DataMap, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<JobSpec>, Error> {
+pub(crate) fn specs(
+    registry: &Registry,
+    data: &DataMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<JobSpec>, Error> {
     let mut out = Vec::new();
     for d in registry.iter() {
         let Some(s) = d.schedule else { continue };
         let named = |e: &dyn std::fmt::Display| {
-            Error::new(ErrorKind::Trigger, format!("scheduled job `{}` (`{}`): {e}", d.name, d.path))
+            Error::new(
+                ErrorKind::Trigger,
+                format!("scheduled job `{}` (`{}`): {e}", d.name, d.path),
+            )
         };
         for req in d.data {
             if !data.contains((req.type_id)()) {
@@ -54,7 +63,10 @@ fn target(d: &JobDescriptor) -> Target {
     }
 }
 
-fn trigger(s: &StaticSchedule, now: chrono::DateTime<chrono::Utc>) -> Result<Trigger, scheduler_triggers::Error> {
+fn trigger(
+    s: &StaticSchedule,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Trigger, scheduler_triggers::Error> {
     let tz = s.tz.unwrap_or("UTC");
     let start = s.start.map(parse_instant).transpose()?;
     let end = s.end.map(parse_instant).transpose()?;

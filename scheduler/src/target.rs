@@ -53,17 +53,36 @@ pub(crate) enum Inner {
 pub(crate) enum Runnable {
     Async(AsyncFn),
     Blocking(BlockingFn),
-    RegisteredAsync(fn(JobContext, Arc<serde_json::Value>) -> BoxFuture<'static, JobResult>, Arc<serde_json::Value>),
-    RegisteredBlocking(fn(JobContext, &serde_json::Value) -> JobResult, Arc<serde_json::Value>),
+    RegisteredAsync(
+        fn(JobContext, Arc<serde_json::Value>) -> BoxFuture<'static, JobResult>,
+        Arc<serde_json::Value>,
+    ),
+    RegisteredBlocking(
+        fn(JobContext, &serde_json::Value) -> JobResult,
+        Arc<serde_json::Value>,
+    ),
 }
 
 impl Target {
     /// The registered job function `name`, called with `args` (serialised to JSON).
-    pub fn registered(name: impl Into<Cow<'static, str>>, args: impl Serialize) -> Result<Target, Error> {
+    pub fn registered(
+        name: impl Into<Cow<'static, str>>,
+        args: impl Serialize,
+    ) -> Result<Target, Error> {
         let name = name.into();
-        let args = serde_json::to_value(args)
-            .map_err(|e| Error::new(ErrorKind::Args, format!("arguments of job function `{name}`: {e}")))?;
-        Ok(Target { inner: Inner::Registered { name, args: Arc::new(args), func: None } })
+        let args = serde_json::to_value(args).map_err(|e| {
+            Error::new(
+                ErrorKind::Args,
+                format!("arguments of job function `{name}`: {e}"),
+            )
+        })?;
+        Ok(Target {
+            inner: Inner::Registered {
+                name,
+                args: Arc::new(args),
+                func: None,
+            },
+        })
     }
 
     /// An async closure; its output is `()` or `Result<(), E: Display>`.
@@ -73,7 +92,11 @@ impl Target {
         Fut: Future<Output = R> + Send + 'static,
         R: IntoJobResult + 'static,
     {
-        Target { inner: Inner::Async(Arc::new(move |ctx| f(ctx).map(IntoJobResult::into_job_result).boxed())) }
+        Target {
+            inner: Inner::Async(Arc::new(move |ctx| {
+                f(ctx).map(IntoJobResult::into_job_result).boxed()
+            })),
+        }
     }
 
     /// A blocking closure, run on a thread (a thread-pool executor, or tokio's
@@ -83,7 +106,9 @@ impl Target {
         F: Fn(JobContext) -> R + Send + Sync + 'static,
         R: IntoJobResult,
     {
-        Target { inner: Inner::Blocking(Arc::new(move |ctx| f(ctx).into_job_result())) }
+        Target {
+            inner: Inner::Blocking(Arc::new(move |ctx| f(ctx).into_job_result())),
+        }
     }
 
     /// The registered function's name, if this target is one.
@@ -111,8 +136,16 @@ impl Target {
         Some(match &self.inner {
             Inner::Async(f) => Runnable::Async(f.clone()),
             Inner::Blocking(f) => Runnable::Blocking(f.clone()),
-            Inner::Registered { func: Some(JobFn::Async(f)), args, .. } => Runnable::RegisteredAsync(*f, args.clone()),
-            Inner::Registered { func: Some(JobFn::Blocking(f)), args, .. } => Runnable::RegisteredBlocking(*f, args.clone()),
+            Inner::Registered {
+                func: Some(JobFn::Async(f)),
+                args,
+                ..
+            } => Runnable::RegisteredAsync(*f, args.clone()),
+            Inner::Registered {
+                func: Some(JobFn::Blocking(f)),
+                args,
+                ..
+            } => Runnable::RegisteredBlocking(*f, args.clone()),
             Inner::Registered { func: None, .. } => return None,
         })
     }

@@ -1,0 +1,116 @@
+//! Events: the stream, listeners with masks, and what each operation emits.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use scheduler::{Event, EventMask, Scheduler, Target, Trigger};
+use tests::harness::{executed, failed, start};
+
+#[tokio::test]
+async fn a_job_lifecycle_in_events() {
+    let mut h = start(Scheduler::builder());
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {}))
+        .id("j")
+        .trigger(Trigger::interval(Duration::from_secs(5)).expect("valid"))
+        .await
+        .expect("added");
+    h.advance(5.0);
+    let e = h.expect("run", executed("j")).await;
+    let Event::JobExecuted {
+        run_id,
+        attempt,
+        duration,
+        ..
+    } = e
+    else {
+        unreachable!()
+    };
+    assert_eq!(attempt, 1);
+    assert!(duration < Duration::from_secs(5));
+    assert!(h
+        .seen
+        .iter()
+        .any(|e| matches!(e, Event::JobSubmitted { run_id: r, .. } if *r == run_id)));
+    h.sched.pause().await.expect("running");
+    h.sched.resume().await.expect("running");
+    h.sched.remove_all_jobs().await.expect("running");
+    let kinds: Vec<EventMask> = h
+        .until("all removed", |e| matches!(e, Event::AllJobsRemoved))
+        .await
+        .iter()
+        .map(Event::mask)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            EventMask::SCHEDULER_PAUSED,
+            EventMask::SCHEDULER_RESUMED,
+            EventMask::ALL_JOBS_REMOVED
+        ]
+    );
+    let added = h
+        .seen
+        .iter()
+        .position(|e| matches!(e, Event::JobAdded { .. }));
+    let submitted = h
+        .seen
+        .iter()
+        .position(|e| matches!(e, Event::JobSubmitted { .. }));
+    assert!(added < submitted, "{:#?}", h.seen);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn listeners_get_only_their_mask() {
+    let mut h = start(Scheduler::builder());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    h.sched
+        .add_listener(EventMask::JOB_ERROR | EventMask::JOB_MISSED, move |e| {
+            if let Ok(mut v) = g.lock() {
+                v.push(e.clone());
+            }
+        })
+        .await
+        .expect("running");
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {}))
+        .id("ok")
+        .await
+        .expect("added");
+    h.sched
+        .add_job(Target::from_async(|_ctx| async { Err::<(), _>("bad") }))
+        .id("bad")
+        .await
+        .expect("added");
+    h.expect("ok", executed("ok")).await;
+    h.expect("bad", failed("bad")).await;
+    // Listeners run on the scheduler's thread before the stream sees the event.
+    let got = got.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(matches!(&got[0], Event::JobError { job_id, .. } if &**job_id == "bad"));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn start_and_shutdown_events() {
+    let h = tests::harness::start(Scheduler::builder());
+    let mut events = h.sched.subscribe();
+    h.sched.shutdown(true).await.expect("shutdown");
+    let mut kinds = Vec::new();
+    use tokio_stream::StreamExt;
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(5), events.next()).await {
+        kinds.push(e.mask());
+        if matches!(e, Event::SchedulerShutdown) {
+            break;
+        }
+    }
+    // The start events arrive too when the subscription was quicker than the actor's start.
+    let start = [EventMask::EXECUTOR_ADDED, EventMask::SCHEDULER_STARTED];
+    let stop = [EventMask::EXECUTOR_REMOVED, EventMask::SCHEDULER_SHUTDOWN];
+    assert!(
+        kinds == stop || kinds == [&start[..], &stop[..]].concat(),
+        "{kinds:?}"
+    );
+}

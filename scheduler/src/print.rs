@@ -7,7 +7,10 @@ use crate::trigger::Trigger;
 
 fn describe(t: &Trigger) -> String {
     match t {
-        Trigger::Date(d) => format!("date[{}]", d.at().to_rfc3339()),
+        Trigger::Date(d) => format!(
+            "date[{}]",
+            d.at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
         Trigger::Interval(i) => format!(
             "interval[{}]",
             scheduler_triggers::format_duration(i.every())

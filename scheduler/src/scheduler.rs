@@ -320,6 +320,15 @@ blocking_methods! {
 }
 
 impl Blocking<'_> {
+    /// See [`Scheduler::add_listener`].
+    pub fn add_listener(
+        &self,
+        mask: EventMask,
+        listener: impl Fn(&Event) + Send + 'static,
+    ) -> Result<(), Error> {
+        crate::block_on::block_on(self.sched.add_listener(mask, listener))?
+    }
+
     /// See [`Scheduler::add_job`]; finish with `.send_blocking()`.
     pub fn add_job(&self, target: impl Into<Target>) -> AddJob<'_> {
         self.sched.add_job(target)

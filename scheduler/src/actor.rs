@@ -14,13 +14,19 @@ use crate::clock::{self, SharedClock};
 use crate::data::DataMap;
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, FailureKind, Listener};
+use crate::fxhash::FxHashMap;
 use crate::job::{Job, JobSpec};
 use crate::options::JobOptions;
 use crate::queue::TimeQueue;
 use crate::registry::Registry;
 use crate::run::{Dispatch, Outcome, Tick};
+use crate::run_table::RunTable;
 use crate::target::{Inner as TargetInner, Target};
 use crate::trigger::{Jitter, Trigger};
+
+/// Runs sent to an executor in one message at most, so it can start on a
+/// large batch while the scheduler is still working through it.
+const DISPATCH_BATCH: usize = 1024;
 
 /// How long the timer sleeps at most, so a jump of the system clock is noticed.
 pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -99,10 +105,9 @@ pub(crate) struct SchedulerActor {
     pub(crate) clock: SharedClock,
     slots: Vec<Option<JobEntry>>,
     free: Vec<u32>,
-    ids: HashMap<Arc<str>, u32>,
+    ids: FxHashMap<Arc<str>, u32>,
     queue: TimeQueue,
-    runs: HashMap<u64, RunState>,
-    next_run_id: u64,
+    runs: RunTable<RunState>,
     pub(crate) executors: Vec<ExecutorRef>,
     events: broadcast::Sender<Event>,
     listeners: Vec<(EventMask, Listener)>,
@@ -119,6 +124,8 @@ pub(crate) struct SchedulerActor {
     pub(crate) initial_jobs: Vec<JobSpec>,
     /// Set to `true` once shut down.
     pub(crate) stopped: tokio::sync::watch::Sender<bool>,
+    /// Where executors leave their reports.
+    pub(crate) finished: Option<Arc<crate::run::FinishedSink>>,
 }
 
 impl SchedulerActor {
@@ -134,10 +141,9 @@ impl SchedulerActor {
             clock,
             slots: Vec::new(),
             free: Vec::new(),
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
             queue: TimeQueue::default(),
-            runs: HashMap::new(),
-            next_run_id: 1,
+            runs: RunTable::default(),
             executors: Vec::new(),
             events,
             listeners: Vec::new(),
@@ -151,10 +157,16 @@ impl SchedulerActor {
             rng: 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id()),
             initial_jobs: Vec::new(),
             stopped,
+            finished: None,
         }
     }
 
     // ===== events =====
+
+    /// Whether anyone listens: events on the hot path are built only then.
+    fn listened(&self) -> bool {
+        !self.listeners.is_empty() || self.events.receiver_count() > 0
+    }
 
     pub(crate) fn emit(&mut self, event: Event) {
         if !self.listeners.is_empty() {
@@ -373,7 +385,7 @@ impl SchedulerActor {
         if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             self.ids.remove(&entry.id);
             self.free.push(slot);
-            if announce {
+            if announce && self.listened() {
                 self.emit(Event::JobRemoved { job_id: entry.id });
             }
         }
@@ -490,18 +502,24 @@ impl SchedulerActor {
                 count: u64::from(count),
             });
         }
-        earlier.push(last);
         if !overflow {
             let running = self.slots[slot as usize].as_ref().map_or(0, |j| j.running);
             if running >= opts.max_instances {
-                for scheduled_at in earlier {
+                for scheduled_at in earlier.into_iter().chain([last]) {
                     self.emit(Event::JobMaxInstances {
                         job_id: job_id.clone(),
                         scheduled_at,
                     });
                 }
+            } else if earlier.is_empty() {
+                // The common case: one run time, no allocation.
+                self.start_run(slot, &job_id, &opts, last, Vec::new(), now);
             } else {
-                self.start_backlog(slot, &job_id, &opts, earlier, now);
+                earlier.push(last);
+                let mut times = earlier.into_iter();
+                if let Some(first) = times.next() {
+                    self.start_run(slot, &job_id, &opts, first, times.collect(), now);
+                }
             }
         }
         match next {
@@ -515,21 +533,33 @@ impl SchedulerActor {
         }
     }
 
-    /// Reports the missed fire times at the front of `times` and starts a run
-    /// for the first one still in its grace time, carrying the rest. Returns
-    /// whether a run started.
-    fn start_backlog(
+    /// Starts a run for `first`, carrying the later run times of an uncoalesced
+    /// backlog; run times past the grace time are reported as missed instead.
+    /// Returns whether a run started.
+    fn start_run(
         &mut self,
         slot: u32,
         job_id: &Arc<str>,
         opts: &JobOptions,
-        times: Vec<DateTime<Utc>>,
+        first: DateTime<Utc>,
+        rest: Vec<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> bool {
-        let mut times = times.into_iter();
+        let missed = |t: DateTime<Utc>| {
+            let late = (now - t).to_std().unwrap_or(Duration::ZERO);
+            opts.misfire_grace_time.is_some_and(|g| late > g)
+        };
+        if !missed(first) {
+            return self.submit_with(slot, first, rest, true).is_some();
+        }
+        self.emit(Event::JobMissed {
+            job_id: job_id.clone(),
+            scheduled_at: first,
+            count: 1,
+        });
+        let mut times = rest.into_iter();
         while let Some(run_time) = times.next() {
-            let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
-            if opts.misfire_grace_time.is_some_and(|g| late > g) {
+            if missed(run_time) {
                 self.emit(Event::JobMissed {
                     job_id: job_id.clone(),
                     scheduled_at: run_time,
@@ -559,48 +589,50 @@ impl SchedulerActor {
     ) -> Option<u64> {
         let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
         let runnable = entry.target.runnable()?;
+        let job_id = entry.id.clone();
+        let timeout = entry.opts.timeout;
+        let executor = entry.executor as usize;
+        let state = RunState {
+            slot,
+            job_id: job_id.clone(),
+            scheduled_at,
+            attempt: 1,
+            opts: entry.opts.clone(),
+            zombie: false,
+            retry: None,
+            runnable: runnable.clone(),
+            executor,
+            backlog,
+        };
+        let run_id = self.runs.insert(state)?;
         if take_slot {
             entry.running += 1;
         }
-        let run_id = self.next_run_id;
-        self.next_run_id += 1;
-        let job_id = entry.id.clone();
-        let timeout = entry.opts.timeout;
         let deadline = timeout.map(|t| clock::add(self.clock.now(), t));
         let tick = Tick {
             run_id,
             job_id: job_id.clone(),
-            runnable: runnable.clone(),
+            runnable,
             scheduled_at,
             attempt: 1,
             timeout,
             deadline,
         };
-        let executor = entry.executor as usize;
-        self.runs.insert(
-            run_id,
-            RunState {
-                slot,
-                job_id: job_id.clone(),
-                scheduled_at,
-                attempt: 1,
-                opts: entry.opts.clone(),
-                zombie: false,
-                retry: None,
-                runnable,
-                executor,
-                backlog,
-            },
-        );
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
+            if e.pending.len() >= DISPATCH_BATCH {
+                let batch = std::mem::take(&mut e.pending);
+                e.dispatch.do_send(Dispatch(batch));
+            }
         }
-        self.emit(Event::JobSubmitted {
-            job_id,
-            run_id,
-            scheduled_at,
-            attempt: 1,
-        });
+        if self.listened() {
+            self.emit(Event::JobSubmitted {
+                job_id,
+                run_id,
+                scheduled_at,
+                attempt: 1,
+            });
+        }
         Some(run_id)
     }
 
@@ -616,6 +648,16 @@ impl SchedulerActor {
 
     // ===== runs finishing =====
 
+    /// Handles every report the executors left.
+    pub(crate) fn drain_finished(&mut self, ctx: &mut Context<Self>) {
+        let Some(sink) = self.finished.clone() else {
+            return;
+        };
+        for r in sink.take() {
+            self.run_finished(r.run_id, r.outcome, r.duration, r.still_running, ctx);
+        }
+    }
+
     pub(crate) fn run_finished(
         &mut self,
         run_id: u64,
@@ -624,7 +666,7 @@ impl SchedulerActor {
         still_running: bool,
         ctx: &mut Context<Self>,
     ) {
-        let Some(state) = self.runs.get_mut(&run_id) else {
+        let Some(state) = self.runs.get_mut(run_id) else {
             return;
         };
         let (job_id, scheduled_at, attempt) =
@@ -680,7 +722,7 @@ impl SchedulerActor {
                                 ctx.stop();
                             }
                         }));
-                        if let Some(state) = self.runs.get_mut(&run_id) {
+                        if let Some(state) = self.runs.get_mut(run_id) {
                             state.retry = Some(handle);
                         }
                     }
@@ -708,7 +750,7 @@ impl SchedulerActor {
             return;
         }
         let now = self.clock.now();
-        let Some(state) = self.runs.get_mut(&run_id) else {
+        let Some(state) = self.runs.get_mut(run_id) else {
             return;
         };
         state.retry = None;
@@ -743,10 +785,10 @@ impl SchedulerActor {
             .runs
             .iter()
             .filter(|(_, s)| s.retry.is_some() && Arc::ptr_eq(&s.job_id, job_id))
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         for run_id in pending {
-            if let Some(h) = self.runs.get_mut(&run_id).and_then(|s| s.retry.take()) {
+            if let Some(h) = self.runs.get_mut(run_id).and_then(|s| s.retry.take()) {
                 ctx.cancel_future(h);
             }
             self.end_run(run_id);
@@ -754,7 +796,7 @@ impl SchedulerActor {
     }
 
     pub(crate) fn run_released(&mut self, run_id: u64) {
-        if self.runs.get(&run_id).is_some_and(|s| s.zombie) {
+        if self.runs.get(run_id).is_some_and(|s| s.zombie) {
             self.end_run(run_id);
         }
     }
@@ -762,7 +804,7 @@ impl SchedulerActor {
     /// A run is over: start the next run of its backlog in the same slot, or
     /// free its `max_instances` slot.
     fn end_run(&mut self, run_id: u64) {
-        if let Some(state) = self.runs.remove(&run_id) {
+        if let Some(state) = self.runs.remove(run_id) {
             let same_job = self
                 .slots
                 .get(state.slot as usize)
@@ -1060,10 +1102,10 @@ impl SchedulerActor {
             .runs
             .iter()
             .filter(|(_, s)| s.retry.is_some())
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
         for run_id in retrying {
-            if let Some(h) = self.runs.get_mut(&run_id).and_then(|s| s.retry.take()) {
+            if let Some(h) = self.runs.get_mut(run_id).and_then(|s| s.retry.take()) {
                 ctx.cancel_future(h);
             }
             self.end_run(run_id);
@@ -1097,8 +1139,12 @@ impl SchedulerActor {
                     ctx.stop();
                     return;
                 }
-                // A last resort if an async run fails to report.
-                let grace = clock::add(act.clock.now(), crate::builder::CANCEL_GRACE * 3);
+                // Async runs that ignore the cancellation are dropped with their
+                // arbiter after the grace; finish_shutdown reports them.
+                let grace = clock::add(
+                    act.clock.now(),
+                    crate::builder::CANCEL_GRACE + Duration::from_millis(100),
+                );
                 let sleep = act.clock.sleep_until(grace);
                 ctx.spawn(sleep.into_actor(act).map(|(), act, ctx| {
                     act.finish_shutdown();
@@ -1112,6 +1158,54 @@ impl SchedulerActor {
         if self.phase == Phase::Stopped {
             return;
         }
+        // Reports that arrived meanwhile first, then the runs that never stopped.
+        if let Some(sink) = self.finished.clone() {
+            for r in sink.take() {
+                if let Some(state) = self.runs.get(r.run_id) {
+                    let (job_id, scheduled_at, attempt) =
+                        (state.job_id.clone(), state.scheduled_at, state.attempt);
+                    match r.outcome {
+                        Outcome::Success => self.emit(Event::JobExecuted {
+                            job_id,
+                            run_id: r.run_id,
+                            scheduled_at,
+                            attempt,
+                            duration: r.duration,
+                        }),
+                        Outcome::Failure(kind, error) => self.emit(Event::JobError {
+                            job_id,
+                            run_id: r.run_id,
+                            scheduled_at,
+                            attempt,
+                            kind,
+                            error,
+                            retry_at: None,
+                        }),
+                    }
+                    self.runs.remove(r.run_id);
+                }
+            }
+        }
+        let abandoned: Vec<(u64, Arc<str>, DateTime<Utc>, u32, bool)> = self
+            .runs
+            .iter()
+            .map(|(id, s)| (id, s.job_id.clone(), s.scheduled_at, s.attempt, s.zombie))
+            .collect();
+        for (run_id, job_id, scheduled_at, attempt, zombie) in abandoned {
+            if !zombie {
+                self.emit(Event::JobError {
+                    job_id,
+                    run_id,
+                    scheduled_at,
+                    attempt,
+                    kind: FailureKind::Cancelled,
+                    error: "did not stop within the grace after the shutdown deadline; dropped"
+                        .to_owned(),
+                    retry_at: None,
+                });
+            }
+        }
+        self.runs.clear();
         self.phase = Phase::Stopped;
         let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
         for e in &self.executors {

@@ -132,7 +132,7 @@ impl SchedulerBuilder {
                 data,
                 grace: CANCEL_GRACE,
                 shutdown: token,
-                finished: ctx.address().recipient(),
+                finished: Arc::new(crate::run::FinishedSink::new(ctx.address().recipient())),
                 released: ctx.address().recipient(),
             };
             for (name, executor) in executors {
@@ -158,6 +158,7 @@ impl SchedulerBuilder {
                     threads,
                 });
             }
+            act.finished = Some(env.finished.clone());
             act.initial_jobs = initial;
             act
         });

@@ -47,26 +47,46 @@ impl Handler<Dispatch> for AsyncExecutor {
     type Result = ();
 
     fn handle(&mut self, msg: Dispatch, _ctx: &mut Self::Context) {
+        // One message per arbiter per batch; each run is a task of its own there.
+        let n = self.arbiters.len();
+        let mut parts: Vec<Vec<run::Tick>> = (0..n).map(|_| Vec::new()).collect();
         for tick in msg.0 {
-            let arbiter = &self.arbiters[self.next % self.arbiters.len()];
+            parts[self.next % n].push(tick);
             self.next = self.next.wrapping_add(1);
+        }
+        for (arbiter, part) in self.arbiters.iter().zip(parts) {
+            if part.is_empty() {
+                continue;
+            }
             let env = self.env.clone();
             let permits = self.permits.clone();
-            let run_id = tick.run_id;
+            let run_ids: Vec<u64> = part.iter().map(|t| t.run_id).collect();
             let spawned = arbiter.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                run::run_async(tick, env).await;
+                for tick in part {
+                    let env = env.clone();
+                    let permit = permits.clone().try_acquire_owned();
+                    let permits = permits.clone();
+                    actix_rt::spawn(async move {
+                        let _permit = match permit {
+                            Ok(p) => Some(p),
+                            Err(_) => permits.acquire_owned().await.ok(),
+                        };
+                        run::run_async(tick, env).await;
+                    });
+                }
             });
             if !spawned {
-                self.env.finished.do_send(run::RunFinished {
-                    run_id,
-                    outcome: run::Outcome::Failure(
-                        crate::event::FailureKind::Cancelled,
-                        "the executor's arbiter has stopped".into(),
-                    ),
-                    duration: std::time::Duration::ZERO,
-                    still_running: false,
-                });
+                for run_id in run_ids {
+                    self.env.finished.push(run::RunFinished {
+                        run_id,
+                        outcome: run::Outcome::Failure(
+                            crate::event::FailureKind::Cancelled,
+                            "the executor's arbiter has stopped".into(),
+                        ),
+                        duration: std::time::Duration::ZERO,
+                        still_running: false,
+                    });
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::actor::SchedulerActor;
 use crate::error::Error;
 use crate::event::{EventMask, Listener};
 use crate::job::{Job, JobChanges, JobSpec};
-use crate::run::{RunFinished, RunReleased};
+use crate::run::{DrainFinished, RunReleased};
 use crate::trigger::Trigger;
 
 macro_rules! handler {
@@ -118,11 +118,5 @@ handler!(Shutdown, (), |act, m, ctx| act
 pub(crate) struct AddListener(pub(crate) EventMask, pub(crate) Listener);
 handler!(AddListener, (), |act, m, ctx| act.add_listener(m.0, m.1));
 
-handler!(RunFinished, (), |act, m, ctx| act.run_finished(
-    m.run_id,
-    m.outcome,
-    m.duration,
-    m.still_running,
-    ctx
-));
+handler!(DrainFinished, (), |act, m, ctx| act.drain_finished(ctx));
 handler!(RunReleased, (), |act, m, ctx| act.run_released(m.run_id));

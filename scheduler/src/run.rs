@@ -45,8 +45,6 @@ pub(crate) enum Outcome {
 }
 
 /// An executor's report on a run.
-#[derive(Message)]
-#[rtype(result = "()")]
 pub(crate) struct RunFinished {
     pub(crate) run_id: u64,
     pub(crate) outcome: Outcome,
@@ -54,6 +52,52 @@ pub(crate) struct RunFinished {
     /// A timed-out blocking run whose thread still runs keeps its slot until
     /// [`RunReleased`] arrives.
     pub(crate) still_running: bool,
+}
+
+/// Asks the scheduler to take the reports waiting in its [`FinishedSink`].
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct DrainFinished;
+
+/// Where executors leave their reports. Under load many reports share one
+/// message: only the report that finds the queue empty sends [`DrainFinished`].
+pub(crate) struct FinishedSink {
+    queue: std::sync::Mutex<Vec<RunFinished>>,
+    notify: Recipient<DrainFinished>,
+}
+
+impl FinishedSink {
+    pub(crate) fn new(notify: Recipient<DrainFinished>) -> FinishedSink {
+        FinishedSink {
+            queue: std::sync::Mutex::new(Vec::new()),
+            notify,
+        }
+    }
+
+    pub(crate) fn push(&self, report: RunFinished) {
+        let first = match self.queue.lock() {
+            Ok(mut q) => {
+                q.push(report);
+                q.len() == 1
+            }
+            Err(poisoned) => {
+                let mut q = poisoned.into_inner();
+                q.push(report);
+                q.len() == 1
+            }
+        };
+        if first {
+            self.notify.do_send(DrainFinished);
+        }
+    }
+
+    /// Every waiting report.
+    pub(crate) fn take(&self) -> Vec<RunFinished> {
+        match self.queue.lock() {
+            Ok(mut q) => std::mem::take(&mut *q),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
+    }
 }
 
 /// The thread of a timed-out blocking run returned.
@@ -72,7 +116,7 @@ pub(crate) struct RunEnv {
     pub(crate) grace: Duration,
     /// Cancelled at the shutdown deadline.
     pub(crate) shutdown: CancellationToken,
-    pub(crate) finished: Recipient<RunFinished>,
+    pub(crate) finished: Arc<FinishedSink>,
     pub(crate) released: Recipient<RunReleased>,
 }
 
@@ -146,20 +190,57 @@ async fn stop_signal(
 pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
     let span = tick.span(&env);
     async move {
-        let token = env.shutdown.child_token();
+        // Only a run with a timeout needs a token of its own; the others share
+        // the shutdown token (and, if they ignore it, are dropped with their
+        // arbiter at the end of the shutdown deadline; the scheduler reports them).
+        let token = match tick.deadline {
+            Some(_) => env.shutdown.child_token(),
+            None => env.shutdown.clone(),
+        };
         let ctx = tick.context(&env, token.clone());
         let started = Instant::now();
         let job = match tick.runnable.clone() {
             Runnable::Async(f) => f(ctx),
             Runnable::RegisteredAsync(f, args) => f(ctx, args),
             Runnable::Blocking(_) | Runnable::RegisteredBlocking(..) => {
-                return run_blocking_on_tokio(tick, env, ctx, started).await;
+                // Boxed, so its state does not swell every async run's task.
+                return Box::pin(run_blocking_on_tokio(tick, env, ctx, started)).await;
             }
         };
         let job = AssertUnwindSafe(job)
             .catch_unwind()
             .map(|r| r.map_err(|p| panic_message(&*p)));
-        let deadline = tick.deadline;
+        let Some(deadline) = tick.deadline else {
+            // The fast path: no timeout, nothing to race.
+            let result = job.await;
+            let outcome = if token.is_cancelled() {
+                Outcome::Failure(
+                    FailureKind::Cancelled,
+                    "stopped at the shutdown deadline".to_owned(),
+                )
+            } else {
+                outcome_of(result)
+            };
+            report(&env, &tick, outcome, started.elapsed(), false);
+            return;
+        };
+        Box::pin(run_with_timeout(tick, env, token, job, deadline, started)).await;
+    }
+    .instrument(span)
+    .await
+}
+
+/// An async run with a timeout: cancel at the deadline, drop after the grace.
+async fn run_with_timeout(
+    tick: Tick,
+    env: RunEnv,
+    token: CancellationToken,
+    job: impl Future<Output = Result<JobResult, String>>,
+    deadline: DateTime<Utc>,
+    started: Instant,
+) {
+    {
+        let deadline = Some(deadline);
         // Set once the run is asked to stop: Some(true) at its timeout, Some(false) at shutdown.
         let stopped = std::sync::atomic::AtomicU8::new(0); // 0 running, 1 shutdown, 2 timeout
         let stop = async {
@@ -206,8 +287,6 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
         };
         report(&env, &tick, outcome, started.elapsed(), false);
     }
-    .instrument(span)
-    .await
 }
 
 /// A blocking target on an async executor: tokio's blocking pool.
@@ -295,7 +374,7 @@ fn report(env: &RunEnv, tick: &Tick, outcome: Outcome, duration: Duration, still
             tracing::error!(?kind, error = %msg, ?duration, "job run failed")
         }
     }
-    env.finished.do_send(RunFinished {
+    env.finished.push(RunFinished {
         run_id: tick.run_id,
         outcome,
         duration,

@@ -41,7 +41,7 @@ pub(crate) struct JobEntry {
     /// The next fire time (before jitter); `None` = paused.
     pub(crate) next_run: Option<DateTime<Utc>>,
     /// The sequence number of this job's live queue entry; 0 = not queued.
-    pub(crate) queued_seq: u64,
+    pub(crate) queued_seq: u32,
     pub(crate) running: u32,
     pub(crate) executor: u16,
 }
@@ -411,7 +411,7 @@ impl SchedulerActor {
         }
         let now = self.clock.now();
         let cap = clock::add(now, MAX_SLEEP);
-        let target = self.queue.peek().map_or(cap, |e| e.at.min(cap));
+        let target = self.queue.peek().map_or(cap, |e| e.at().min(cap));
         if let Some((armed_at, handle)) = self.timer {
             if armed_at <= target {
                 return; // an earlier (or equal) wake-up is already set
@@ -621,7 +621,7 @@ impl SchedulerActor {
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
             if e.pending.len() >= DISPATCH_BATCH {
-                let batch = std::mem::take(&mut e.pending);
+                let batch = std::mem::replace(&mut e.pending, Vec::with_capacity(DISPATCH_BATCH));
                 e.dispatch.do_send(Dispatch(batch));
             }
         }

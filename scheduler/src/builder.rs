@@ -127,14 +127,14 @@ impl SchedulerBuilder {
                 token.clone(),
                 stopped_tx,
             );
-            let env = RunEnv {
+            let env = Arc::new(RunEnv {
                 clock,
                 data,
                 grace: CANCEL_GRACE,
                 shutdown: token,
                 finished: Arc::new(crate::run::FinishedSink::new(ctx.address().recipient())),
                 released: ctx.address().recipient(),
-            };
+            });
             for (name, executor) in executors {
                 let threads = matches!(executor, Executor::ThreadPool { .. });
                 let (dispatch, stop) = match executor {
@@ -142,7 +142,7 @@ impl SchedulerBuilder {
                         arbiters,
                         max_concurrency,
                     } => {
-                        let a = AsyncExecutor::new(arbiters, max_concurrency, env.clone()).start();
+                        let a = AsyncExecutor::launch(arbiters, max_concurrency, env.clone());
                         (a.clone().recipient(), a.recipient::<StopExecutor>())
                     }
                     Executor::ThreadPool { threads } => {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::data::{Data, DataMap};
+use crate::data::Data;
+use crate::run::RunEnv;
 
 /// The context of one run, handed to every job.
 ///
@@ -27,8 +28,10 @@ pub struct JobContext {
     pub(crate) run_id: u64,
     pub(crate) scheduled_at: DateTime<Utc>,
     pub(crate) attempt: u32,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) data: Arc<DataMap>,
+    /// Shared by every run: the shutdown token and the data.
+    pub(crate) env: Arc<RunEnv>,
+    /// A run with a timeout has a token of its own (a child of the shutdown token).
+    pub(crate) own: Option<CancellationToken>,
 }
 
 impl JobContext {
@@ -55,18 +58,22 @@ impl JobContext {
     /// Whether the run was asked to stop (its timeout passed, or the
     /// scheduler's shutdown deadline).
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.token().is_cancelled()
+    }
+
+    fn token(&self) -> &CancellationToken {
+        self.own.as_ref().unwrap_or(&self.env.shutdown)
     }
 
     /// Resolves when the run is asked to stop. An async job that does not stop
     /// is dropped after a short grace.
     pub async fn cancelled(&self) {
-        self.cancel.cancelled().await
+        self.token().cancelled().await
     }
 
     /// Shared state registered with [`crate::SchedulerBuilder::data`].
     pub fn data<T: Send + Sync + 'static>(&self) -> Option<Data<T>> {
-        self.data.get::<T>()
+        self.env.data.get::<T>()
     }
 }
 

@@ -5,26 +5,35 @@ use std::sync::Arc;
 use actix::prelude::*;
 use tokio::sync::Semaphore;
 
-use crate::run::{self, Dispatch, RunEnv};
+use crate::run::{self, Dispatch, Env};
 
 /// Spreads runs over its arbiters round-robin; a semaphore bounds concurrency.
 pub(crate) struct AsyncExecutor {
     arbiters: Vec<Arbiter>,
     next: usize,
     permits: Arc<Semaphore>,
-    env: RunEnv,
+    env: Env,
 }
 
 impl AsyncExecutor {
-    pub(crate) fn new(arbiters: usize, max_concurrency: usize, env: RunEnv) -> AsyncExecutor {
-        AsyncExecutor {
-            arbiters: (0..arbiters.max(1)).map(|_| Arbiter::new()).collect(),
+    /// Starts the pool's arbiters and the executor actor on the first of them,
+    /// so dispatching runs in parallel with the scheduler's own thread.
+    pub(crate) fn launch(arbiters: usize, max_concurrency: usize, env: Env) -> Addr<AsyncExecutor> {
+        let arbiters: Vec<Arbiter> = (0..arbiters.max(1)).map(|_| Arbiter::new()).collect();
+        let home = arbiters[0].handle();
+        let permits = Arc::new(Semaphore::new(max_concurrency.max(1)));
+        AsyncExecutor::start_in_arbiter(&home, move |_| AsyncExecutor {
+            arbiters,
             next: 0,
-            permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
+            permits,
             env,
-        }
+        })
     }
 }
+
+/// Runs spawned per turn before a spawning task yields, so the runs start
+/// (and free their memory) while a large batch is still being spawned.
+const SPAWN_CHUNK: usize = 64;
 
 impl Actor for AsyncExecutor {
     type Context = Context<Self>;
@@ -49,7 +58,8 @@ impl Handler<Dispatch> for AsyncExecutor {
     fn handle(&mut self, msg: Dispatch, _ctx: &mut Self::Context) {
         // One message per arbiter per batch; each run is a task of its own there.
         let n = self.arbiters.len();
-        let mut parts: Vec<Vec<run::Tick>> = (0..n).map(|_| Vec::new()).collect();
+        let per_part = msg.0.len() / n + 1;
+        let mut parts: Vec<Vec<run::Tick>> = (0..n).map(|_| Vec::with_capacity(per_part)).collect();
         for tick in msg.0 {
             parts[self.next % n].push(tick);
             self.next = self.next.wrapping_add(1);
@@ -62,7 +72,10 @@ impl Handler<Dispatch> for AsyncExecutor {
             let permits = self.permits.clone();
             let run_ids: Vec<u64> = part.iter().map(|t| t.run_id).collect();
             let spawned = arbiter.spawn(async move {
-                for tick in part {
+                for (i, tick) in part.into_iter().enumerate() {
+                    if i > 0 && i % SPAWN_CHUNK == 0 {
+                        tokio::task::yield_now().await;
+                    }
                     let env = env.clone();
                     let permit = permits.clone().try_acquire_owned();
                     let permits = permits.clone();

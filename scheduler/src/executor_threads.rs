@@ -6,7 +6,7 @@ use actix::prelude::*;
 use futures_util::FutureExt;
 
 use crate::context::{JobContext, JobResult};
-use crate::run::{self, Dispatch, RunEnv};
+use crate::run::{self, Dispatch, Env};
 use crate::target::Runnable;
 
 /// Runs one job on a worker thread.
@@ -36,11 +36,11 @@ impl Handler<RunBlocking> for Worker {
 /// Front of the pool: hands runs to the worker threads and watches their timeouts.
 pub(crate) struct ThreadPoolExecutor {
     workers: Addr<Worker>,
-    env: RunEnv,
+    env: Env,
 }
 
 impl ThreadPoolExecutor {
-    pub(crate) fn new(threads: usize, env: RunEnv) -> ThreadPoolExecutor {
+    pub(crate) fn new(threads: usize, env: Env) -> ThreadPoolExecutor {
         let workers = SyncArbiter::start(threads.max(1), || Worker {
             rt: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -68,15 +68,8 @@ impl Handler<Dispatch> for ThreadPoolExecutor {
     fn handle(&mut self, msg: Dispatch, ctx: &mut Self::Context) {
         for tick in msg.0 {
             let env = self.env.clone();
-            let token = env.shutdown.child_token();
-            let job_ctx = JobContext {
-                job_id: tick.job_id.clone(),
-                run_id: tick.run_id,
-                scheduled_at: tick.scheduled_at,
-                attempt: tick.attempt,
-                cancel: token,
-                data: env.data.clone(),
-            };
+            let own = tick.deadline.map(|_| env.shutdown.child_token());
+            let job_ctx = tick.context(&env, own.clone());
             let started = Instant::now();
             let request = self.workers.send(RunBlocking {
                 runnable: tick.runnable.clone(),
@@ -84,7 +77,9 @@ impl Handler<Dispatch> for ThreadPoolExecutor {
             });
             let completion =
                 request.map(|r| r.unwrap_or_else(|_| Err("the worker thread stopped".to_owned())));
-            ctx.spawn(run::supervise_blocking(tick, env, completion, started).into_actor(self));
+            ctx.spawn(
+                run::supervise_blocking(tick, env, completion, started, own).into_actor(self),
+            );
         }
     }
 }

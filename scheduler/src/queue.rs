@@ -5,12 +5,31 @@ use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
 
-/// One queued fire time. It is valid while its job's `queued_seq` still equals `seq`.
+/// One queued fire time, 16 bytes. It is valid while its job's `queued_seq`
+/// still equals `seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Entry {
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) seq: u64,
+    /// Microseconds since the epoch, rounded up, so an entry is never due early.
+    key: i64,
+    pub(crate) seq: u32,
     pub(crate) slot: u32,
+}
+
+/// Microseconds since the epoch, rounded up.
+fn key_ceil(t: DateTime<Utc>) -> i64 {
+    let micros = t.timestamp_micros();
+    if t.timestamp_subsec_nanos() % 1000 == 0 {
+        micros
+    } else {
+        micros.saturating_add(1)
+    }
+}
+
+impl Entry {
+    /// When the entry is due (to the microsecond, never earlier than queued).
+    pub(crate) fn at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.key).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
 }
 
 /// Earliest first; ties in insertion order. Updating or removing a job does not
@@ -19,16 +38,21 @@ pub(crate) struct Entry {
 #[derive(Default)]
 pub(crate) struct TimeQueue {
     heap: BinaryHeap<Reverse<Entry>>,
-    next_seq: u64,
+    next_seq: u32,
     stale: usize,
 }
 
 impl TimeQueue {
-    /// Queues `slot` at `at`; returns the sequence number the job must keep.
-    pub(crate) fn push(&mut self, at: DateTime<Utc>, slot: u32) -> u64 {
-        self.next_seq += 1;
+    /// Queues `slot` at `at`; returns the sequence number the job must keep
+    /// (never 0, which means "not queued").
+    pub(crate) fn push(&mut self, at: DateTime<Utc>, slot: u32) -> u32 {
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
         let seq = self.next_seq;
-        self.heap.push(Reverse(Entry { at, seq, slot }));
+        self.heap.push(Reverse(Entry {
+            key: key_ceil(at),
+            seq,
+            slot,
+        }));
         seq
     }
 
@@ -44,7 +68,7 @@ impl TimeQueue {
 
     /// Removes the earliest entry if it is due at `now`.
     pub(crate) fn pop_due(&mut self, now: DateTime<Utc>) -> Option<Entry> {
-        if self.heap.peek()?.0.at > now {
+        if self.heap.peek()?.0.key > now.timestamp_micros() {
             return None;
         }
         self.heap.pop().map(|r| r.0)

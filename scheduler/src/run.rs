@@ -107,8 +107,10 @@ pub(crate) struct RunReleased {
     pub(crate) run_id: u64,
 }
 
-/// What every executor needs to run jobs.
-#[derive(Clone)]
+/// The shared [`RunEnv`].
+pub(crate) type Env = Arc<RunEnv>;
+
+/// What every executor needs to run jobs; shared by every run.
 pub(crate) struct RunEnv {
     pub(crate) clock: SharedClock,
     pub(crate) data: Arc<DataMap>,
@@ -139,18 +141,21 @@ fn outcome_of(result: Result<JobResult, String>) -> Outcome {
 }
 
 impl Tick {
-    fn context(&self, env: &RunEnv, token: CancellationToken) -> JobContext {
+    pub(crate) fn context(&self, env: &Env, own: Option<CancellationToken>) -> JobContext {
         JobContext {
             job_id: self.job_id.clone(),
             run_id: self.run_id,
             scheduled_at: self.scheduled_at,
             attempt: self.attempt,
-            cancel: token,
-            data: env.data.clone(),
+            env: env.clone(),
+            own,
         }
     }
 
-    fn span(&self, env: &RunEnv) -> tracing::Span {
+    fn span(&self, env: &Env) -> tracing::Span {
+        if !tracing::enabled!(tracing::Level::INFO) {
+            return tracing::Span::none();
+        }
         let lateness_ms = (env.clock.now() - self.scheduled_at).num_milliseconds();
         tracing::info_span!(
             "job_run",
@@ -166,7 +171,7 @@ impl Tick {
 /// Resolves to `true` at the run's timeout, or `false` when the token is
 /// cancelled first (shutdown deadline); the token is cancelled either way.
 async fn stop_signal(
-    env: &RunEnv,
+    env: &Env,
     token: &CancellationToken,
     deadline: Option<DateTime<Utc>>,
 ) -> bool {
@@ -187,17 +192,14 @@ async fn stop_signal(
 
 /// Runs an async job to its end, its timeout plus grace, or the shutdown
 /// deadline plus grace, catching panics; reports to the scheduler.
-pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
+pub(crate) async fn run_async(tick: Tick, env: Env) {
     let span = tick.span(&env);
     async move {
         // Only a run with a timeout needs a token of its own; the others share
         // the shutdown token (and, if they ignore it, are dropped with their
         // arbiter at the end of the shutdown deadline; the scheduler reports them).
-        let token = match tick.deadline {
-            Some(_) => env.shutdown.child_token(),
-            None => env.shutdown.clone(),
-        };
-        let ctx = tick.context(&env, token.clone());
+        let own = tick.deadline.map(|_| env.shutdown.child_token());
+        let ctx = tick.context(&env, own.clone());
         let started = Instant::now();
         let job = match tick.runnable.clone() {
             Runnable::Async(f) => f(ctx),
@@ -213,7 +215,7 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
         let Some(deadline) = tick.deadline else {
             // The fast path: no timeout, nothing to race.
             let result = job.await;
-            let outcome = if token.is_cancelled() {
+            let outcome = if env.shutdown.is_cancelled() {
                 Outcome::Failure(
                     FailureKind::Cancelled,
                     "stopped at the shutdown deadline".to_owned(),
@@ -224,6 +226,7 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
             report(&env, &tick, outcome, started.elapsed(), false);
             return;
         };
+        let token = own.unwrap_or_else(|| env.shutdown.child_token());
         Box::pin(run_with_timeout(tick, env, token, job, deadline, started)).await;
     }
     .instrument(span)
@@ -233,7 +236,7 @@ pub(crate) async fn run_async(tick: Tick, env: RunEnv) {
 /// An async run with a timeout: cancel at the deadline, drop after the grace.
 async fn run_with_timeout(
     tick: Tick,
-    env: RunEnv,
+    env: Env,
     token: CancellationToken,
     job: impl Future<Output = Result<JobResult, String>>,
     deadline: DateTime<Utc>,
@@ -290,12 +293,13 @@ async fn run_with_timeout(
 }
 
 /// A blocking target on an async executor: tokio's blocking pool.
-async fn run_blocking_on_tokio(tick: Tick, env: RunEnv, ctx: JobContext, started: Instant) {
+async fn run_blocking_on_tokio(tick: Tick, env: Env, ctx: JobContext, started: Instant) {
     let runnable = tick.runnable.clone();
+    let own = ctx.own.clone();
     let handle = tokio::task::spawn_blocking(move || call_blocking(&runnable, ctx, None));
     let completion =
         handle.map(|r| r.unwrap_or_else(|e| Err(format!("the job's thread failed: {e}"))));
-    supervise_blocking(tick, env, completion, started).await;
+    supervise_blocking(tick, env, completion, started, own).await;
 }
 
 /// Calls a target on the current thread (a blocking thread), catching panics.
@@ -328,9 +332,10 @@ pub(crate) fn call_blocking(
 /// but keeps its slot; when the thread returns the slot is released.
 pub(crate) async fn supervise_blocking(
     tick: Tick,
-    env: RunEnv,
+    env: Env,
     completion: impl Future<Output = Result<JobResult, String>>,
     started: Instant,
+    own: Option<CancellationToken>,
 ) {
     let completion = Box::pin(completion);
     let (Some(timeout), Some(deadline)) = (tick.timeout, tick.deadline) else {
@@ -344,6 +349,10 @@ pub(crate) async fn supervise_blocking(
             report(&env, &tick, outcome_of(result), started.elapsed(), false)
         }
         Either::Right(((), completion)) => {
+            // A blocking job that checks `ctx.is_cancelled()` can stop on its own.
+            if let Some(t) = &own {
+                t.cancel();
+            }
             report(
                 &env,
                 &tick,
@@ -367,7 +376,7 @@ pub(crate) async fn supervise_blocking(
     }
 }
 
-fn report(env: &RunEnv, tick: &Tick, outcome: Outcome, duration: Duration, still_running: bool) {
+fn report(env: &Env, tick: &Tick, outcome: Outcome, duration: Duration, still_running: bool) {
     match &outcome {
         Outcome::Success => tracing::info!(?duration, "job run succeeded"),
         Outcome::Failure(kind, msg) => {

@@ -1186,23 +1186,25 @@ impl SchedulerActor {
                 }
             }
         }
-        let abandoned: Vec<(u64, Arc<str>, DateTime<Utc>, u32, bool)> = self
+        let abandoned: Vec<u64> = self
             .runs
             .iter()
-            .map(|(id, s)| (id, s.job_id.clone(), s.scheduled_at, s.attempt, s.zombie))
+            .filter(|(_, s)| !s.zombie)
+            .map(|(id, _)| id)
             .collect();
-        for (run_id, job_id, scheduled_at, attempt, zombie) in abandoned {
-            if !zombie {
-                self.emit(Event::JobError {
-                    job_id,
+        for run_id in abandoned {
+            if let Some(s) = self.runs.get(run_id) {
+                let event = Event::JobError {
+                    job_id: s.job_id.clone(),
                     run_id,
-                    scheduled_at,
-                    attempt,
+                    scheduled_at: s.scheduled_at,
+                    attempt: s.attempt,
                     kind: FailureKind::Cancelled,
                     error: "did not stop within the grace after the shutdown deadline; dropped"
                         .to_owned(),
                     retry_at: None,
-                });
+                };
+                self.emit(event);
             }
         }
         self.runs.clear();

@@ -18,7 +18,7 @@ pub(crate) struct Entry {
 /// Microseconds since the epoch, rounded up.
 fn key_ceil(t: DateTime<Utc>) -> i64 {
     let micros = t.timestamp_micros();
-    if t.timestamp_subsec_nanos() % 1000 == 0 {
+    if t.timestamp_subsec_nanos().is_multiple_of(1000) {
         micros
     } else {
         micros.saturating_add(1)

@@ -1,7 +1,6 @@
 //! The `SchedulerActor`: jobs in a slab, fire times in a time-ordered queue,
 //! one timer for the earliest due time.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,18 +9,17 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::admission::{Admission, Admitted};
 use crate::clock::{self, SharedClock};
-use crate::data::DataMap;
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, FailureKind, Listener};
 use crate::fxhash::FxHashMap;
-use crate::job::{Job, JobSpec};
+use crate::job::Job;
 use crate::options::JobOptions;
 use crate::queue::TimeQueue;
-use crate::registry::Registry;
 use crate::run::{Dispatch, Outcome, Tick};
 use crate::run_table::RunTable;
-use crate::target::{Inner as TargetInner, Target};
+use crate::target::Target;
 use crate::trigger::{Jitter, Trigger};
 
 /// Runs sent to an executor in one message at most, so it can start on a
@@ -117,11 +115,11 @@ pub(crate) struct SchedulerActor {
     shutdown_waiters: Vec<oneshot::Sender<()>>,
     /// Cancelled at the shutdown deadline: cancels every run's context.
     pub(crate) shutdown_token: CancellationToken,
-    pub(crate) registry: Arc<Registry>,
-    pub(crate) data: Arc<DataMap>,
+    /// Checks jobs and owns the shared id set (with the handles).
+    pub(crate) admission: Arc<Admission>,
     rng: u64,
-    /// Static jobs to add when the actor starts.
-    pub(crate) initial_jobs: Vec<JobSpec>,
+    /// Static jobs to add when the actor starts (already admitted).
+    pub(crate) initial_jobs: Vec<Admitted>,
     /// Set to `true` once shut down.
     pub(crate) stopped: tokio::sync::watch::Sender<bool>,
     /// Where executors leave their reports.
@@ -132,8 +130,7 @@ impl SchedulerActor {
     pub(crate) fn new(
         clock: SharedClock,
         events: broadcast::Sender<Event>,
-        registry: Arc<Registry>,
-        data: Arc<DataMap>,
+        admission: Arc<Admission>,
         shutdown_token: CancellationToken,
         stopped: tokio::sync::watch::Sender<bool>,
     ) -> SchedulerActor {
@@ -152,8 +149,7 @@ impl SchedulerActor {
             phase: Phase::Running,
             shutdown_waiters: Vec::new(),
             shutdown_token,
-            registry,
-            data,
+            admission,
             rng: 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id()),
             initial_jobs: Vec::new(),
             stopped,
@@ -188,133 +184,29 @@ impl SchedulerActor {
 
     // ===== adding jobs =====
 
-    fn executor_index(&self, name: &str) -> Result<u16, Error> {
-        self.executors
-            .iter()
-            .position(|e| &*e.name == name)
-            .and_then(|i| u16::try_from(i).ok())
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.executors.iter().map(|e| &*e.name).collect();
-                Error::new(
-                    ErrorKind::UnknownExecutor,
-                    format!(
-                        "no executor named `{name}`; this scheduler has {}",
-                        known.join(", ")
-                    ),
-                )
-            })
-    }
-
-    /// Resolves a registered target and checks the data it needs.
-    fn resolve_target(&self, target: &mut Target, job_id: &str) -> Result<(), Error> {
-        if let TargetInner::Registered { name, func, .. } = &mut target.inner {
-            let d = self.registry.get(name).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UnknownJob,
-                    format!("job `{job_id}`: no job function is registered as `{name}`"),
-                )
-            })?;
-            for req in d.data {
-                if !self.data.contains((req.type_id)()) {
-                    return Err(Error::new(
-                        ErrorKind::MissingData,
-                        format!(
-                            "job `{job_id}` (`{}`) needs `Data<{}>`, which was not registered on the scheduler builder",
-                            d.path, req.type_name
-                        ),
-                    ));
-                }
-            }
-            *func = Some(d.func);
-        }
-        Ok(())
-    }
-
-    fn new_id(&mut self) -> Arc<str> {
-        loop {
-            let id: Arc<str> = Arc::from(format!("{:016x}", self.random()));
-            if !self.ids.contains_key(&id) {
-                return id;
-            }
-        }
-    }
-
-    /// Checks a spec and builds its entry; nothing changes.
-    fn prepare(&mut self, spec: JobSpec, now: DateTime<Utc>) -> Result<(JobEntry, bool), Error> {
-        let id = match spec.id {
-            Some(id) => id,
-            None => self.new_id(),
-        };
-        let opts = match spec.options {
-            Some(o) => {
-                o.check()
-                    .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
-                Arc::new(o)
-            }
-            None => JobOptions::shared_default(),
-        };
-        let executor = self
-            .executor_index(&opts.executor)
-            .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
-        let mut target = spec.target;
-        self.resolve_target(&mut target, &id)?;
-        let trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
-        let next_run = match spec.next_run_time {
-            Some(at) => at,
-            None => Some(trigger.next_fire_time(None, now).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Trigger,
-                    format!("job `{id}`: its trigger has no fire time left"),
-                )
-            })?),
-        };
-        let run_on_start = opts.run_on_start;
-        let entry = JobEntry {
-            id,
-            name: spec.name,
-            trigger,
-            target,
-            opts,
-            next_run,
-            queued_seq: 0,
-            running: 0,
-            executor,
-        };
-        Ok((entry, run_on_start))
-    }
-
-    /// Adds jobs all or nothing: any error leaves the scheduler unchanged.
-    pub(crate) fn add_jobs(
-        &mut self,
-        specs: Vec<JobSpec>,
-        ctx: &mut Context<Self>,
-    ) -> Result<Vec<Arc<str>>, Error> {
+    /// Inserts admitted jobs (checked and id-reserved by [`Admission`]).
+    pub(crate) fn commit(&mut self, admitted: Vec<Admitted>, ctx: &mut Context<Self>) {
         if self.phase != Phase::Running {
-            return Err(Error::not_running());
+            self.admission.release(&admitted);
+            return;
         }
         let now = self.clock.now();
-        let mut prepared = Vec::with_capacity(specs.len());
-        let mut seen: HashMap<Arc<str>, ()> = HashMap::new();
-        for spec in specs {
-            let replace = spec.replace_existing;
-            let (entry, run_on_start) = self.prepare(spec, now)?;
-            if (!replace && self.ids.contains_key(&entry.id))
-                || seen.insert(entry.id.clone(), ()).is_some()
-            {
-                return Err(Error::new(
-                    ErrorKind::DuplicateId,
-                    format!("a job with id `{}` already exists", entry.id),
-                ));
-            }
-            prepared.push((entry, run_on_start));
-        }
-        let mut ids = Vec::with_capacity(prepared.len());
-        for (entry, run_on_start) in prepared {
+        for Admitted {
+            entry,
+            run_on_start,
+            replace,
+        } in admitted
+        {
             let id = entry.id.clone();
             let replaced = match self.ids.get(&id) {
-                Some(&slot) => {
+                Some(&slot) if replace => {
                     self.remove_slot(slot, false);
                     true
+                }
+                Some(_) => {
+                    // Only possible when `remove_all_jobs` raced with this add.
+                    tracing::error!(job.id = %id, "a job with this id already exists; not added");
+                    continue;
                 }
                 None => false,
             };
@@ -323,16 +215,16 @@ impl SchedulerActor {
                 self.submit(slot, now);
             }
             self.schedule(slot);
-            self.emit(if replaced {
-                Event::JobModified { job_id: id.clone() }
-            } else {
-                Event::JobAdded { job_id: id.clone() }
-            });
-            ids.push(id);
+            if self.listened() {
+                self.emit(if replaced {
+                    Event::JobModified { job_id: id }
+                } else {
+                    Event::JobAdded { job_id: id }
+                });
+            }
         }
         self.flush();
         self.arm(ctx);
-        Ok(ids)
     }
 
     fn insert(&mut self, entry: JobEntry) -> u32 {
@@ -380,10 +272,15 @@ impl SchedulerActor {
         }
     }
 
+    /// Removes the job at `slot`; `announce` also frees its id for reuse and
+    /// emits `JobRemoved` (a replacement keeps the id reserved).
     pub(crate) fn remove_slot(&mut self, slot: u32, announce: bool) {
         self.unschedule(slot);
         if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             self.ids.remove(&entry.id);
+            if announce {
+                self.admission.ids().remove(&entry.id);
+            }
             self.free.push(slot);
             if announce && self.listened() {
                 self.emit(Event::JobRemoved { job_id: entry.id });
@@ -902,10 +799,10 @@ impl SchedulerActor {
         }
         opts.check()
             .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
-        let executor = self.executor_index(&opts.executor)?;
+        let executor = self.admission.executor_index(&opts.executor)?;
         if let Some(t) = changes.target {
             target = t;
-            self.resolve_target(&mut target, id)?;
+            self.admission.resolve_target(&mut target, id)?;
         }
         let entry = self
             .entry_mut(slot)
@@ -1014,6 +911,7 @@ impl SchedulerActor {
             }
         }
         self.ids.clear();
+        self.admission.ids().clear();
         self.queue.clear();
         self.emit(Event::AllJobsRemoved);
     }
@@ -1096,6 +994,7 @@ impl SchedulerActor {
             return;
         }
         self.phase = Phase::Draining;
+        self.admission.stop_accepting();
         self.disarm(ctx);
         // Pending retries will not happen.
         let retrying: Vec<u64> = self
@@ -1242,11 +1141,7 @@ impl Actor for SchedulerActor {
         }
         self.emit(Event::SchedulerStarted);
         let initial = std::mem::take(&mut self.initial_jobs);
-        if !initial.is_empty() {
-            if let Err(e) = self.add_jobs(initial, ctx) {
-                tracing::error!(error = %e, "static jobs could not be added");
-            }
-        }
+        self.commit(initial, ctx);
         self.arm(ctx);
     }
 }

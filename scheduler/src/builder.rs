@@ -9,6 +9,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::actor::{ExecutorRef, SchedulerActor, StopExecutor};
+use crate::admission::Admission;
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::data::{Data, DataMap};
 use crate::error::{Error, ErrorKind};
@@ -105,8 +106,16 @@ impl SchedulerBuilder {
         }
         let registry = Arc::new(Registry::collect()?);
         let now = self.clock.now();
+        let data = Arc::new(self.data);
+        let names: Vec<Arc<str>> = self.executors.iter().map(|(n, _)| n.clone()).collect();
+        let admission = Arc::new(Admission::new(
+            self.clock.clone(),
+            registry.clone(),
+            data.clone(),
+            names,
+        ));
         let initial = if self.registered_jobs {
-            crate::static_jobs::specs(&registry, &self.data, now)?
+            admission.admit(crate::static_jobs::specs(&registry, &data, now)?)?
         } else {
             Vec::new()
         };
@@ -115,15 +124,14 @@ impl SchedulerBuilder {
         let token = CancellationToken::new();
         let arbiter = Arbiter::new();
         let clock = self.clock.clone();
-        let data = Arc::new(self.data);
         let executors = self.executors;
+        let admission_actor = admission.clone();
         let events_tx = events.clone();
         let addr = SchedulerActor::start_in_arbiter(&arbiter.handle(), move |ctx| {
             let mut act = SchedulerActor::new(
                 clock.clone(),
                 events_tx,
-                registry,
-                data.clone(),
+                admission_actor,
                 token.clone(),
                 stopped_tx,
             );
@@ -168,6 +176,7 @@ impl SchedulerBuilder {
                 events,
                 stopped: stopped_rx,
                 arbiter: arbiter.handle(),
+                admission,
                 system: std::sync::Mutex::new(None),
             }),
         })

@@ -39,9 +39,24 @@ impl Clock for SystemClock {
 
     fn sleep_until(&self, deadline: DateTime<Utc>) -> Sleep {
         let wait = (deadline - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        Box::pin(tokio::time::sleep(wait))
+        Box::pin(async move {
+            // tokio's timer ticks in whole milliseconds and rounds up, which
+            // would make every fire up to a millisecond late: sleep until just
+            // before the deadline, then yield to the event loop until it passes.
+            if wait > FINAL_APPROACH {
+                tokio::time::sleep(wait - FINAL_APPROACH).await;
+            }
+            // Bounded in monotonic time, so a wall clock jumping back cannot keep it spinning.
+            let give_up = std::time::Instant::now() + FINAL_APPROACH * 2;
+            while Utc::now() < deadline && std::time::Instant::now() < give_up {
+                tokio::task::yield_now().await;
+            }
+        })
     }
 }
+
+/// How long before a deadline the system clock stops sleeping and starts yielding.
+const FINAL_APPROACH: Duration = Duration::from_millis(1);
 
 /// A clock that only moves when told to: for tests.
 ///

@@ -31,6 +31,7 @@
 //! [`SchedulerBuilder::run_blocking`] until SIGINT / SIGTERM.
 
 mod actor;
+mod admission;
 mod block_on;
 mod builder;
 mod clock;

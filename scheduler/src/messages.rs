@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 use crate::actor::SchedulerActor;
 use crate::error::Error;
 use crate::event::{EventMask, Listener};
-use crate::job::{Job, JobChanges, JobSpec};
+use crate::job::{Job, JobChanges};
 use crate::run::{DrainFinished, RunReleased};
 use crate::trigger::Trigger;
 
@@ -29,15 +29,11 @@ macro_rules! handler {
     };
 }
 
-/// Adds jobs, all or nothing.
+/// Inserts jobs the handle admitted.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<std::sync::Arc<str>>, Error>")]
-pub(crate) struct AddJobs(pub(crate) Vec<JobSpec>);
-handler!(
-    AddJobs,
-    Result<Vec<std::sync::Arc<str>>, Error>,
-    |act, m, ctx| act.add_jobs(m.0, ctx)
-);
+#[rtype(result = "()")]
+pub(crate) struct CommitJobs(pub(crate) Vec<crate::admission::Admitted>);
+handler!(CommitJobs, (), |act, m, ctx| act.commit(m.0, ctx));
 
 #[derive(Message)]
 #[rtype(result = "Result<Job, Error>")]

@@ -46,6 +46,7 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<Event>,
     pub(crate) stopped: watch::Receiver<bool>,
     pub(crate) arbiter: actix_rt::ArbiterHandle,
+    pub(crate) admission: Arc<crate::admission::Admission>,
     /// The System of a background scheduler, stopped at shutdown.
     pub(crate) system: Mutex<Option<System>>,
 }
@@ -81,8 +82,25 @@ impl Scheduler {
     }
 
     /// Adds many jobs in one message, all or nothing; returns their ids.
+    ///
+    /// Jobs are checked on the caller's thread (trigger, executor, registered
+    /// function, data, options, duplicate id) and then handed to the scheduler,
+    /// which keeps the order of everything sent to it: a later call on any
+    /// handle sees them.
     pub async fn add_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
-        self.ask(AddJobs(specs)).await?
+        self.add_jobs_now(specs)
+    }
+
+    fn add_jobs_now(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
+        let admission = &self.inner.admission;
+        let admitted = admission.admit(specs)?;
+        let ids: Vec<Arc<str>> = admitted.iter().map(|a| a.entry.id.clone()).collect();
+        if !self.inner.addr.connected() {
+            admission.release(&admitted);
+            return Err(Error::not_running());
+        }
+        self.inner.addr.do_send(CommitJobs(admitted));
+        Ok(ids)
     }
 
     /// Changes options, name, target or next run time of a job.
@@ -175,6 +193,7 @@ impl Scheduler {
     }
 
     async fn shutdown_inner(&self, wait: bool, deadline: Option<Duration>) -> Result<(), Error> {
+        self.inner.admission.stop_accepting();
         let (done, rx) = oneshot::channel();
         if self
             .inner
@@ -254,7 +273,7 @@ impl<'a> IntoFuture for AddJob<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let ids = self.sched.add_jobs(vec![self.spec]).await?;
+            let ids = self.sched.add_jobs_now(vec![self.spec])?;
             ids.into_iter()
                 .next()
                 .map(|id| id.to_string())

@@ -1,0 +1,215 @@
+//! Admitting jobs: everything that can be checked without the actor's state
+//! is checked on the caller's thread, then the job is committed by the actor.
+//!
+//! `add_job` therefore costs the caller one validation and one message, not a
+//! round trip to the scheduler's thread: the shared id set makes the
+//! duplicate-id check synchronous, and the mailbox keeps the order, so a later
+//! `get_job` from anyone sees the job.
+
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+
+use crate::actor::JobEntry;
+use crate::clock::SharedClock;
+use crate::data::DataMap;
+use crate::error::{Error, ErrorKind};
+use crate::fxhash::FxHasher;
+use crate::job::JobSpec;
+use crate::options::JobOptions;
+use crate::registry::Registry;
+use crate::target::{Inner as TargetInner, Target};
+use crate::trigger::Trigger;
+
+/// A checked job, ready for the actor to insert.
+pub(crate) struct Admitted {
+    pub(crate) entry: JobEntry,
+    pub(crate) run_on_start: bool,
+    pub(crate) replace: bool,
+}
+
+/// What the handle and the actor share to admit jobs.
+pub(crate) struct Admission {
+    pub(crate) clock: SharedClock,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) data: Arc<DataMap>,
+    pub(crate) executors: Vec<Arc<str>>,
+    /// Every job id that exists or is on its way to the actor.
+    ids: Mutex<HashSet<Arc<str>, BuildHasherDefault<FxHasher>>>,
+    /// False once shutdown began.
+    accepting: AtomicBool,
+    rng: AtomicU64,
+}
+
+impl Admission {
+    pub(crate) fn new(
+        clock: SharedClock,
+        registry: Arc<Registry>,
+        data: Arc<DataMap>,
+        executors: Vec<Arc<str>>,
+    ) -> Admission {
+        Admission {
+            clock,
+            registry,
+            data,
+            executors,
+            ids: Mutex::new(HashSet::default()),
+            accepting: AtomicBool::new(true),
+            rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id())),
+        }
+    }
+
+    pub(crate) fn ids(&self) -> MutexGuard<'_, HashSet<Arc<str>, BuildHasherDefault<FxHasher>>> {
+        match self.ids.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn is_accepting(&self) -> bool {
+        self.accepting.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn stop_accepting(&self) {
+        self.accepting.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn executor_index(&self, name: &str) -> Result<u16, Error> {
+        self.executors
+            .iter()
+            .position(|e| &**e == name)
+            .and_then(|i| u16::try_from(i).ok())
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.executors.iter().map(|e| &**e).collect();
+                Error::new(
+                    ErrorKind::UnknownExecutor,
+                    format!(
+                        "no executor named `{name}`; this scheduler has {}",
+                        known.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// Resolves a registered target and checks the data it needs.
+    pub(crate) fn resolve_target(&self, target: &mut Target, job_id: &str) -> Result<(), Error> {
+        if let TargetInner::Registered { name, func, .. } = &mut target.inner {
+            let d = self.registry.get(name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UnknownJob,
+                    format!("job `{job_id}`: no job function is registered as `{name}`"),
+                )
+            })?;
+            for req in d.data {
+                if !self.data.contains((req.type_id)()) {
+                    return Err(Error::new(
+                        ErrorKind::MissingData,
+                        format!(
+                            "job `{job_id}` (`{}`) needs `Data<{}>`, which was not registered on the scheduler builder",
+                            d.path, req.type_name
+                        ),
+                    ));
+                }
+            }
+            *func = Some(d.func);
+        }
+        Ok(())
+    }
+
+    fn new_id(&self) -> Arc<str> {
+        // splitmix64 over a shared counter: unique per call, unpredictable enough for ids.
+        let mut z = self.rng.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Arc::from(format!("{:016x}", z ^ (z >> 31)))
+    }
+
+    /// Checks a spec and builds its entry; nothing changes.
+    fn check(&self, spec: JobSpec, now: DateTime<Utc>) -> Result<Admitted, Error> {
+        let id = match spec.id {
+            Some(id) => id,
+            None => self.new_id(),
+        };
+        let opts = match spec.options {
+            Some(o) => {
+                o.check()
+                    .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+                Arc::new(o)
+            }
+            None => JobOptions::shared_default(),
+        };
+        let executor = self
+            .executor_index(&opts.executor)
+            .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+        let mut target = spec.target;
+        self.resolve_target(&mut target, &id)?;
+        let trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
+        let next_run = match spec.next_run_time {
+            Some(at) => at,
+            None => Some(trigger.next_fire_time(None, now).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Trigger,
+                    format!("job `{id}`: its trigger has no fire time left"),
+                )
+            })?),
+        };
+        let run_on_start = opts.run_on_start;
+        let entry = JobEntry {
+            id,
+            name: spec.name,
+            trigger,
+            target,
+            opts,
+            next_run,
+            queued_seq: 0,
+            running: 0,
+            executor,
+        };
+        Ok(Admitted {
+            entry,
+            run_on_start,
+            replace: spec.replace_existing,
+        })
+    }
+
+    /// Checks every spec and reserves their ids, all or nothing.
+    pub(crate) fn admit(&self, specs: Vec<JobSpec>) -> Result<Vec<Admitted>, Error> {
+        if !self.is_accepting() {
+            return Err(Error::not_running());
+        }
+        let now = self.clock.now();
+        let admitted = specs
+            .into_iter()
+            .map(|s| self.check(s, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = self.ids();
+        let mut fresh: Vec<&Arc<str>> = Vec::with_capacity(admitted.len());
+        for a in &admitted {
+            let taken = ids.contains(&a.entry.id);
+            if (taken && !a.replace) || (!taken && !ids.insert(a.entry.id.clone())) {
+                for id in fresh {
+                    ids.remove(id);
+                }
+                return Err(Error::new(
+                    ErrorKind::DuplicateId,
+                    format!("a job with id `{}` already exists", a.entry.id),
+                ));
+            }
+            if !taken {
+                fresh.push(&a.entry.id);
+            }
+        }
+        Ok(admitted)
+    }
+
+    /// Gives ids back (the actor could not take the jobs).
+    pub(crate) fn release(&self, admitted: &[Admitted]) {
+        let mut ids = self.ids();
+        for a in admitted {
+            ids.remove(&a.entry.id);
+        }
+    }
+}

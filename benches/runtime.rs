@@ -375,7 +375,9 @@ fn add() -> Res {
     let built = build.elapsed();
     let start = Instant::now();
     sched.blocking().add_jobs(specs)?;
+    let held = sched.blocking().job_count()?;
     let added = start.elapsed();
+    assert_eq!(held, n + m);
     println!(
         "add_jobs batch of {m}: {:.3} s (+ {:.3} s building the specs) = {:>9.0} jobs/s",
         added.as_secs_f64(),
@@ -431,6 +433,8 @@ fn memory() -> Res {
             .collect();
         sched.blocking().add_jobs(specs)?;
     }
+    // Until the scheduler holds them all.
+    assert_eq!(sched.blocking().job_count()?, n);
     let after = status_kb("VmRSS:");
     let peak = status_kb("VmHWM:");
     println!(

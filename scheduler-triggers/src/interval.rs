@@ -25,9 +25,17 @@ use crate::zone::Zone;
 /// assert_eq!(next, parse_instant("2026-01-01T03:00:00Z")?);
 /// # Ok::<(), scheduler_triggers::Error>(())
 /// ```
+///
+/// Cloning is cheap (the settings are shared), and the trigger is one pointer
+/// wide, which keeps [`crate::Trigger`] small for schedulers holding millions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "IntervalSpec", into = "IntervalSpec")]
 pub struct IntervalTrigger {
+    inner: std::sync::Arc<Interval>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Interval {
     every: Duration,
     step: TimeDelta,
     tz: Zone,
@@ -103,21 +111,23 @@ impl IntervalTrigger {
         })?;
         bounds.check()?;
         Ok(IntervalTrigger {
-            every,
-            step,
-            tz,
-            bounds,
+            inner: std::sync::Arc::new(Interval {
+                every,
+                step,
+                tz,
+                bounds,
+            }),
         })
     }
 
     /// The interval.
     pub fn every(&self) -> Duration {
-        self.every
+        self.inner.every
     }
 
     /// The zone fire times are shown in.
     pub fn zone(&self) -> Zone {
-        self.tz
+        self.inner.tz
     }
 
     /// The first fire time strictly after `after` (with a start: the next grid
@@ -127,9 +137,10 @@ impl IntervalTrigger {
     }
 
     pub(crate) fn next_from(&self, since: Since) -> Option<DateTime<Utc>> {
-        let t = match (self.bounds.start, since) {
+        let this = &*self.inner;
+        let t = match (this.bounds.start, since) {
             (None, Since::After(p)) | (None, Since::AtOrAfter(p)) => {
-                p.checked_add_signed(self.step)?
+                p.checked_add_signed(this.step)?
             }
             (Some(s), since) => {
                 let after = since.exclusive();
@@ -141,14 +152,14 @@ impl IntervalTrigger {
                         .num_nanoseconds()
                         .map(i128::from)
                         .unwrap_or_else(|| i128::from((after - s).num_seconds()) * 1_000_000_000);
-                    let step = i128::from(self.step.num_nanoseconds().unwrap_or(i64::MAX));
+                    let step = i128::from(this.step.num_nanoseconds().unwrap_or(i64::MAX));
                     let k = elapsed / step + 1;
                     let offset = i64::try_from(k.checked_mul(step)?).ok()?;
                     s.checked_add_signed(TimeDelta::nanoseconds(offset))?
                 }
             }
         };
-        self.bounds.admit(t)
+        this.bounds.admit(t)
     }
 }
 
@@ -162,9 +173,9 @@ impl TryFrom<IntervalSpec> for IntervalTrigger {
 impl From<IntervalTrigger> for IntervalSpec {
     fn from(t: IntervalTrigger) -> IntervalSpec {
         IntervalSpec {
-            every: crate::format_duration(t.every),
-            tz: t.tz,
-            bounds: t.bounds,
+            every: crate::format_duration(t.inner.every),
+            tz: t.inner.tz,
+            bounds: t.inner.bounds,
         }
     }
 }

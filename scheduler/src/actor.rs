@@ -9,11 +9,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::admission::{Admission, Admitted};
+use crate::admission::{Admission, Admitted, RESERVED};
 use crate::clock::{self, SharedClock};
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, FailureKind, Listener};
-use crate::fxhash::FxHashMap;
 use crate::job::Job;
 use crate::options::JobOptions;
 use crate::queue::TimeQueue;
@@ -32,7 +31,6 @@ pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// A job as the actor keeps it.
 pub(crate) struct JobEntry {
     pub(crate) id: Arc<str>,
-    pub(crate) name: Option<Arc<str>>,
     pub(crate) trigger: Trigger,
     pub(crate) target: Target,
     pub(crate) opts: Arc<JobOptions>,
@@ -48,7 +46,7 @@ impl JobEntry {
     fn snapshot(&self) -> Job {
         Job {
             id: self.id.clone(),
-            name: self.name.clone(),
+            name: self.opts.name.clone(),
             trigger: self.trigger.clone(),
             target: self.target.clone(),
             options: self.opts.clone(),
@@ -103,7 +101,6 @@ pub(crate) struct SchedulerActor {
     pub(crate) clock: SharedClock,
     slots: Vec<Option<JobEntry>>,
     free: Vec<u32>,
-    ids: FxHashMap<Arc<str>, u32>,
     queue: TimeQueue,
     runs: RunTable<RunState>,
     pub(crate) executors: Vec<ExecutorRef>,
@@ -138,7 +135,6 @@ impl SchedulerActor {
             clock,
             slots: Vec::new(),
             free: Vec::new(),
-            ids: FxHashMap::default(),
             queue: TimeQueue::default(),
             runs: RunTable::default(),
             executors: Vec::new(),
@@ -198,8 +194,14 @@ impl SchedulerActor {
         } in admitted
         {
             let id = entry.id.clone();
-            let replaced = match self.ids.get(&id) {
-                Some(&slot) if replace => {
+            let existing = self
+                .admission
+                .ids()
+                .get(&id)
+                .copied()
+                .filter(|s| *s != RESERVED);
+            let replaced = match existing {
+                Some(slot) if replace => {
                     self.remove_slot(slot, false);
                     true
                 }
@@ -239,7 +241,7 @@ impl SchedulerActor {
                 u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        self.ids.insert(id, slot);
+        self.admission.ids().insert(id, slot);
         slot
     }
 
@@ -277,7 +279,6 @@ impl SchedulerActor {
     pub(crate) fn remove_slot(&mut self, slot: u32, announce: bool) {
         self.unschedule(slot);
         if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
-            self.ids.remove(&entry.id);
             if announce {
                 self.admission.ids().remove(&entry.id);
             }
@@ -746,9 +747,11 @@ impl SchedulerActor {
     // ===== job API =====
 
     pub(crate) fn slot_of(&self, id: &str) -> Result<u32, Error> {
-        self.ids
+        self.admission
+            .ids()
             .get(id)
             .copied()
+            .filter(|s| *s != RESERVED)
             .ok_or_else(|| Error::job_not_found(id))
     }
 
@@ -797,6 +800,9 @@ impl SchedulerActor {
         if let Some(v) = changes.retry {
             opts.retry = v;
         }
+        if let Some(name) = changes.name {
+            opts.name = Some(name);
+        }
         opts.check()
             .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
         let executor = self.admission.executor_index(&opts.executor)?;
@@ -810,9 +816,6 @@ impl SchedulerActor {
         entry.opts = Arc::new(opts);
         entry.executor = executor;
         entry.target = target;
-        if let Some(name) = changes.name {
-            entry.name = Some(name);
-        }
         if let Some(next) = changes.next_run_time {
             entry.next_run = next;
         }
@@ -910,8 +913,8 @@ impl SchedulerActor {
                 self.cancel_retries(&entry.id, ctx);
             }
         }
-        self.ids.clear();
-        self.admission.ids().clear();
+        // Ids on their way to the actor stay reserved.
+        self.admission.ids().retain(|_, slot| *slot == RESERVED);
         self.queue.clear();
         self.emit(Event::AllJobsRemoved);
     }
@@ -974,7 +977,7 @@ impl SchedulerActor {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.ids.len()
+        self.slots.len() - self.free.len()
     }
 
     // ===== shutdown =====

@@ -6,8 +6,6 @@
 //! duplicate-id check synchronous, and the mailbox keeps the order, so a later
 //! `get_job` from anyone sees the job.
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,12 +15,15 @@ use crate::actor::JobEntry;
 use crate::clock::SharedClock;
 use crate::data::DataMap;
 use crate::error::{Error, ErrorKind};
-use crate::fxhash::FxHasher;
+use crate::fxhash::FxHashMap;
 use crate::job::JobSpec;
 use crate::options::JobOptions;
 use crate::registry::Registry;
 use crate::target::{Inner as TargetInner, Target};
 use crate::trigger::Trigger;
+
+/// The slot of an id that is reserved but not yet inserted by the actor.
+pub(crate) const RESERVED: u32 = u32::MAX;
 
 /// A checked job, ready for the actor to insert.
 pub(crate) struct Admitted {
@@ -37,8 +38,8 @@ pub(crate) struct Admission {
     pub(crate) registry: Arc<Registry>,
     pub(crate) data: Arc<DataMap>,
     pub(crate) executors: Vec<Arc<str>>,
-    /// Every job id that exists or is on its way to the actor.
-    ids: Mutex<HashSet<Arc<str>, BuildHasherDefault<FxHasher>>>,
+    /// Every job id: its slot in the actor, or [`RESERVED`] while on its way there.
+    ids: Mutex<FxHashMap<Arc<str>, u32>>,
     /// False once shutdown began.
     accepting: AtomicBool,
     rng: AtomicU64,
@@ -56,13 +57,14 @@ impl Admission {
             registry,
             data,
             executors,
-            ids: Mutex::new(HashSet::default()),
+            ids: Mutex::new(FxHashMap::default()),
             accepting: AtomicBool::new(true),
             rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id())),
         }
     }
 
-    pub(crate) fn ids(&self) -> MutexGuard<'_, HashSet<Arc<str>, BuildHasherDefault<FxHasher>>> {
+    /// The id map, shared by handles (reservations) and the actor (slots).
+    pub(crate) fn ids(&self) -> MutexGuard<'_, FxHashMap<Arc<str>, u32>> {
         match self.ids.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -96,7 +98,9 @@ impl Admission {
 
     /// Resolves a registered target and checks the data it needs.
     pub(crate) fn resolve_target(&self, target: &mut Target, job_id: &str) -> Result<(), Error> {
-        if let TargetInner::Registered { name, func, .. } = &mut target.inner {
+        if let TargetInner::Registered(r) = &mut target.inner {
+            let r = Arc::make_mut(r);
+            let (name, func) = (&r.name, &mut r.func);
             let d = self.registry.get(name).ok_or_else(|| {
                 Error::new(
                     ErrorKind::UnknownJob,
@@ -133,7 +137,14 @@ impl Admission {
             Some(id) => id,
             None => self.new_id(),
         };
-        let opts = match spec.options {
+        let options = match (spec.options, spec.name) {
+            (o, None) => o,
+            (o, Some(name)) => Some(JobOptions {
+                name: Some(name),
+                ..o.unwrap_or_default()
+            }),
+        };
+        let opts = match options {
             Some(o) => {
                 o.check()
                     .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
@@ -159,7 +170,6 @@ impl Admission {
         let run_on_start = opts.run_on_start;
         let entry = JobEntry {
             id,
-            name: spec.name,
             trigger,
             target,
             opts,
@@ -188,8 +198,10 @@ impl Admission {
         let mut ids = self.ids();
         let mut fresh: Vec<&Arc<str>> = Vec::with_capacity(admitted.len());
         for a in &admitted {
-            let taken = ids.contains(&a.entry.id);
-            if (taken && !a.replace) || (!taken && !ids.insert(a.entry.id.clone())) {
+            let taken = ids.contains_key(&a.entry.id);
+            if (taken && !a.replace)
+                || (!taken && ids.insert(a.entry.id.clone(), RESERVED).is_some())
+            {
                 for id in fresh {
                     ids.remove(id);
                 }
@@ -209,7 +221,9 @@ impl Admission {
     pub(crate) fn release(&self, admitted: &[Admitted]) {
         let mut ids = self.ids();
         for a in admitted {
-            ids.remove(&a.entry.id);
+            if ids.get(&a.entry.id) == Some(&RESERVED) {
+                ids.remove(&a.entry.id);
+            }
         }
     }
 }

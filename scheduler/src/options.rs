@@ -101,6 +101,8 @@ pub struct JobOptions {
     pub(crate) retry: Option<Retry>,
     pub(crate) run_on_start: bool,
     pub(crate) max_catch_up: u32,
+    /// The job's display name (kept here, not in every job, as most jobs have none).
+    pub(crate) name: Option<Arc<str>>,
 }
 
 impl Default for JobOptions {
@@ -115,6 +117,7 @@ impl Default for JobOptions {
             retry: None,
             run_on_start: false,
             max_catch_up: 1000,
+            name: None,
         }
     }
 }

@@ -320,6 +320,8 @@ blocking_methods! {
     fn get_job(id: &str) -> Option<Job>;
     /// See [`Scheduler::jobs`].
     fn jobs() -> Vec<Job>;
+    /// See [`Scheduler::job_count`].
+    fn job_count() -> usize;
     /// See [`Scheduler::jobs_table`].
     fn jobs_table() -> String;
     /// See [`Scheduler::print_jobs`].

@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind};
 use crate::job::JobSpec;
 use crate::options::{JobOptions, Retry};
 use crate::registry::{JobDescriptor, Registry, StaticSchedule, StaticTrigger};
-use crate::target::{Inner, Target};
+use crate::target::{Inner, Registered, Target};
 use crate::trigger::{
     parse_duration, parse_instant, CronFields, CronTrigger, IntervalTrigger, Trigger,
 };
@@ -55,11 +55,11 @@ pub(crate) fn specs(
 
 fn target(d: &JobDescriptor) -> Target {
     Target {
-        inner: Inner::Registered {
+        inner: Inner::Registered(Arc::new(Registered {
             name: std::borrow::Cow::Borrowed(d.name),
             args: Arc::new(serde_json::Value::Null),
             func: Some(d.func),
-        },
+        })),
     }
 }
 

@@ -13,8 +13,10 @@ use crate::context::{IntoJobResult, JobContext, JobResult};
 use crate::error::{Error, ErrorKind};
 use crate::registry::JobFn;
 
-pub(crate) type AsyncFn = Arc<dyn Fn(JobContext) -> BoxFuture<'static, JobResult> + Send + Sync>;
-pub(crate) type BlockingFn = Arc<dyn Fn(JobContext) -> JobResult + Send + Sync>;
+// Thin (one-word) pointers: a job holds one, and a million jobs add up.
+pub(crate) type AsyncFn =
+    Arc<Box<dyn Fn(JobContext) -> BoxFuture<'static, JobResult> + Send + Sync>>;
+pub(crate) type BlockingFn = Arc<Box<dyn Fn(JobContext) -> JobResult + Send + Sync>>;
 
 /// What a job runs.
 ///
@@ -38,14 +40,19 @@ pub struct Target {
 
 #[derive(Clone)]
 pub(crate) enum Inner {
-    Registered {
-        name: Cow<'static, str>,
-        args: Arc<serde_json::Value>,
-        /// Resolved from the registry when the job is added.
-        func: Option<JobFn>,
-    },
+    /// Behind an `Arc`, so a target is two words wide.
+    Registered(Arc<Registered>),
     Async(AsyncFn),
     Blocking(BlockingFn),
+}
+
+/// A registered function by name, with its arguments.
+#[derive(Clone)]
+pub(crate) struct Registered {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) args: Arc<serde_json::Value>,
+    /// Resolved from the registry when the job is added.
+    pub(crate) func: Option<JobFn>,
 }
 
 /// How the executor must call a target.
@@ -77,11 +84,11 @@ impl Target {
             )
         })?;
         Ok(Target {
-            inner: Inner::Registered {
+            inner: Inner::Registered(Arc::new(Registered {
                 name,
                 args: Arc::new(args),
                 func: None,
-            },
+            })),
         })
     }
 
@@ -93,9 +100,9 @@ impl Target {
         R: IntoJobResult + 'static,
     {
         Target {
-            inner: Inner::Async(Arc::new(move |ctx| {
+            inner: Inner::Async(Arc::new(Box::new(move |ctx| {
                 f(ctx).map(IntoJobResult::into_job_result).boxed()
-            })),
+            }))),
         }
     }
 
@@ -107,14 +114,14 @@ impl Target {
         R: IntoJobResult,
     {
         Target {
-            inner: Inner::Blocking(Arc::new(move |ctx| f(ctx).into_job_result())),
+            inner: Inner::Blocking(Arc::new(Box::new(move |ctx| f(ctx).into_job_result()))),
         }
     }
 
     /// The registered function's name, if this target is one.
     pub fn function_name(&self) -> Option<&str> {
         match &self.inner {
-            Inner::Registered { name, .. } => Some(name),
+            Inner::Registered(r) => Some(&r.name),
             _ => None,
         }
     }
@@ -122,31 +129,24 @@ impl Target {
     /// The serialised arguments of a registered function.
     pub fn args(&self) -> Option<&serde_json::Value> {
         match &self.inner {
-            Inner::Registered { args, .. } => Some(args),
+            Inner::Registered(r) => Some(&r.args),
             _ => None,
         }
     }
 
     /// Whether this target can be persisted (a registered function).
     pub fn is_persistable(&self) -> bool {
-        matches!(self.inner, Inner::Registered { .. })
+        matches!(self.inner, Inner::Registered(_))
     }
 
     pub(crate) fn runnable(&self) -> Option<Runnable> {
         Some(match &self.inner {
             Inner::Async(f) => Runnable::Async(f.clone()),
             Inner::Blocking(f) => Runnable::Blocking(f.clone()),
-            Inner::Registered {
-                func: Some(JobFn::Async(f)),
-                args,
-                ..
-            } => Runnable::RegisteredAsync(*f, args.clone()),
-            Inner::Registered {
-                func: Some(JobFn::Blocking(f)),
-                args,
-                ..
-            } => Runnable::RegisteredBlocking(*f, args.clone()),
-            Inner::Registered { func: None, .. } => return None,
+            Inner::Registered(r) => match r.func? {
+                JobFn::Async(f) => Runnable::RegisteredAsync(f, r.args.clone()),
+                JobFn::Blocking(f) => Runnable::RegisteredBlocking(f, r.args.clone()),
+            },
         })
     }
 }
@@ -154,8 +154,8 @@ impl Target {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
-            Inner::Registered { name, args, .. } if args.is_null() => write!(f, "{name}()"),
-            Inner::Registered { name, args, .. } => write!(f, "{name}({args})"),
+            Inner::Registered(r) if r.args.is_null() => write!(f, "{}()", r.name),
+            Inner::Registered(r) => write!(f, "{}({})", r.name, r.args),
             Inner::Async(_) => f.write_str("<async closure>"),
             Inner::Blocking(_) => f.write_str("<blocking closure>"),
         }

@@ -62,14 +62,24 @@ pub(crate) struct RunState {
     job_id: Arc<str>,
     scheduled_at: DateTime<Utc>,
     attempt: u32,
-    opts: Arc<JobOptions>,
     /// A timed-out blocking run whose thread still runs.
     zombie: bool,
+    /// Runs on a thread: cannot be cancelled, only abandoned at shutdown.
+    blocking: bool,
     retry: Option<SpawnHandle>,
-    /// What to run again on a retry (the job may be gone from the map when
-    /// its trigger finished).
+    /// Only for runs that may need it (a retry policy, or a backlog), so the
+    /// common run touches no shared counters here.
+    again: Option<Box<Again>>,
+}
+
+/// What a run needs to be sent again: for a retry, or for the next run time
+/// of an uncoalesced backlog (the job may be gone from the map by then).
+struct Again {
+    retry: Option<crate::options::Retry>,
     runnable: crate::target::Runnable,
     executor: usize,
+    timeout: Option<Duration>,
+    grace: Option<Duration>,
     /// Later fire times of an uncoalesced backlog, run one after another in
     /// this run's instance (as APScheduler runs a submission's run times).
     backlog: Vec<DateTime<Utc>>,
@@ -121,6 +131,8 @@ pub(crate) struct SchedulerActor {
     pub(crate) stopped: tokio::sync::watch::Sender<bool>,
     /// Where executors leave their reports.
     pub(crate) finished: Option<Arc<crate::run::FinishedSink>>,
+    /// Ids of removed jobs, to free in the shared map at the end of the turn.
+    freed_ids: Vec<Arc<str>>,
 }
 
 impl SchedulerActor {
@@ -150,6 +162,7 @@ impl SchedulerActor {
             initial_jobs: Vec::new(),
             stopped,
             finished: None,
+            freed_ids: Vec::new(),
         }
     }
 
@@ -280,7 +293,8 @@ impl SchedulerActor {
         self.unschedule(slot);
         if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             if announce {
-                self.admission.ids().remove(&entry.id);
+                // Freed in one lock per turn (see `flush`).
+                self.freed_ids.push(entry.id.clone());
             }
             self.free.push(slot);
             if announce && self.listened() {
@@ -490,17 +504,32 @@ impl SchedulerActor {
         let job_id = entry.id.clone();
         let timeout = entry.opts.timeout;
         let executor = entry.executor as usize;
+        let again = (entry.opts.retry.is_some() || !backlog.is_empty()).then(|| {
+            Box::new(Again {
+                retry: entry.opts.retry,
+                runnable: runnable.clone(),
+                executor,
+                timeout,
+                grace: entry.opts.misfire_grace_time,
+                backlog,
+            })
+        });
+        let blocking = matches!(
+            runnable,
+            crate::target::Runnable::Blocking(_) | crate::target::Runnable::RegisteredBlocking(..)
+        ) || self.executors.get(executor).is_some_and(|e| e.threads);
         let state = RunState {
             slot,
             job_id: job_id.clone(),
             scheduled_at,
             attempt: 1,
-            opts: entry.opts.clone(),
             zombie: false,
+            blocking,
             retry: None,
-            runnable: runnable.clone(),
-            executor,
-            backlog,
+            again,
+        };
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return None;
         };
         let run_id = self.runs.insert(state)?;
         if take_slot {
@@ -534,8 +563,23 @@ impl SchedulerActor {
         Some(run_id)
     }
 
-    /// Sends the runs gathered in this turn, one message per executor.
+    /// Sends the runs gathered in this turn, one message per executor, and
+    /// frees the ids of the jobs removed in it.
     pub(crate) fn flush(&mut self) {
+        if !self.freed_ids.is_empty() {
+            let mut ids = self.admission.ids();
+            for id in self.freed_ids.drain(..) {
+                // Unless a job with that id was added again in this turn.
+                let live = ids
+                    .get(&id)
+                    .and_then(|slot| self.slots.get(*slot as usize))
+                    .and_then(Option::as_ref)
+                    .is_some_and(|e| e.id == id);
+                if !live {
+                    ids.remove(&id);
+                }
+            }
+        }
         for e in &mut self.executors {
             if !e.pending.is_empty() {
                 let batch = std::mem::take(&mut e.pending);
@@ -597,8 +641,9 @@ impl SchedulerActor {
             }
             Outcome::Failure(kind, error) => {
                 let retry = state
-                    .opts
-                    .retry
+                    .again
+                    .as_ref()
+                    .and_then(|a| a.retry)
                     .filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled);
                 match retry {
                     Some(r) if self.phase == Phase::Running => {
@@ -653,11 +698,15 @@ impl SchedulerActor {
         };
         state.retry = None;
         state.attempt += 1;
-        let timeout = state.opts.timeout;
+        let Some(again) = state.again.as_ref() else {
+            self.end_run(run_id);
+            return;
+        };
+        let (timeout, executor) = (again.timeout, again.executor);
         let tick = Tick {
             run_id,
             job_id: state.job_id.clone(),
-            runnable: state.runnable.clone(),
+            runnable: again.runnable.clone(),
             scheduled_at: state.scheduled_at,
             attempt: state.attempt,
             timeout,
@@ -665,7 +714,7 @@ impl SchedulerActor {
         };
         let (job_id, scheduled_at, attempt) =
             (state.job_id.clone(), state.scheduled_at, state.attempt);
-        if let Some(e) = self.executors.get_mut(state.executor) {
+        if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
         }
         self.emit(Event::JobSubmitted {
@@ -709,12 +758,15 @@ impl SchedulerActor {
                 .and_then(Option::as_ref)
                 .is_some_and(|j| Arc::ptr_eq(&j.id, &state.job_id));
             let mut continued = false;
-            if same_job && !state.backlog.is_empty() && self.phase == Phase::Running {
+            let (backlog, grace) = state
+                .again
+                .map_or((Vec::new(), None), |a| (a.backlog, a.grace));
+            if same_job && !backlog.is_empty() && self.phase == Phase::Running {
                 let now = self.clock.now();
-                let mut times = state.backlog.into_iter();
+                let mut times = backlog.into_iter();
                 while let Some(run_time) = times.next() {
                     let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
-                    if state.opts.misfire_grace_time.is_some_and(|g| late > g) {
+                    if grace.is_some_and(|g| late > g) {
                         self.emit(Event::JobMissed {
                             job_id: state.job_id.clone(),
                             scheduled_at: run_time,
@@ -1025,14 +1077,8 @@ impl SchedulerActor {
                 // grace and report. Blocking runs cannot be stopped: they are
                 // abandoned (their threads finish on their own).
                 act.shutdown_token.cancel();
-                let executors = &act.executors;
                 for state in act.runs.values_mut() {
-                    let blocking = matches!(
-                        state.runnable,
-                        crate::target::Runnable::Blocking(_)
-                            | crate::target::Runnable::RegisteredBlocking(..)
-                    );
-                    if blocking || executors.get(state.executor).is_some_and(|e| e.threads) {
+                    if state.blocking {
                         state.zombie = true;
                     }
                 }

@@ -1,6 +1,8 @@
 //! The async executor actor: runs async jobs on a pool of arbiters.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use actix::prelude::*;
 use tokio::sync::Semaphore;
@@ -77,15 +79,29 @@ impl Handler<Dispatch> for AsyncExecutor {
                         tokio::task::yield_now().await;
                     }
                     let env = env.clone();
-                    let permit = permits.clone().try_acquire_owned();
-                    let permits = permits.clone();
-                    actix_rt::spawn(async move {
-                        let _permit = match permit {
-                            Ok(p) => Some(p),
-                            Err(_) => permits.acquire_owned().await.ok(),
-                        };
-                        run::run_async(tick, env).await;
-                    });
+                    match permits.clone().try_acquire_owned() {
+                        Ok(permit) => {
+                            let mut run = Box::pin(async move {
+                                let _permit = permit;
+                                run::run_async(tick, env).await;
+                            });
+                            // A quick job finishes on its first poll: run it here,
+                            // without a task. Otherwise it goes on in a task of its
+                            // own, whose first poll registers the task's waker.
+                            let first =
+                                std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+                            if first.is_pending() {
+                                actix_rt::spawn(run);
+                            }
+                        }
+                        Err(_) => {
+                            let permits = permits.clone();
+                            actix_rt::spawn(async move {
+                                let _permit = permits.acquire_owned().await;
+                                run::run_async(tick, env).await;
+                            });
+                        }
+                    }
                 }
             });
             if !spawned {

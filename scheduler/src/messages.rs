@@ -20,6 +20,7 @@ macro_rules! handler {
             fn handle(&mut self, $m: $msg, $ctx: &mut Context<Self>) -> $result {
                 let $act = self;
                 let result = $body;
+                $act.flush();
                 if $act.is_stopped() {
                     $ctx.stop();
                 }

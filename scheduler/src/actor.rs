@@ -528,9 +528,7 @@ impl SchedulerActor {
             retry: None,
             again,
         };
-        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
-            return None;
-        };
+        let entry = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
         let run_id = self.runs.insert(state)?;
         if take_slot {
             entry.running += 1;

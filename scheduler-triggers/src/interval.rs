@@ -147,14 +147,17 @@ impl IntervalTrigger {
                 if after < s {
                     s
                 } else {
-                    // the first slot s + k*step > after
-                    let elapsed = (after - s)
-                        .num_nanoseconds()
-                        .map(i128::from)
-                        .unwrap_or_else(|| i128::from((after - s).num_seconds()) * 1_000_000_000);
-                    let step = i128::from(this.step.num_nanoseconds().unwrap_or(i64::MAX));
-                    let k = elapsed / step + 1;
-                    let offset = i64::try_from(k.checked_mul(step)?).ok()?;
+                    // the first slot s + k*step > after (in i64 nanoseconds when it fits:
+                    // i128 division is a slow library call on the scheduler's hot path)
+                    let step = this.step.num_nanoseconds().unwrap_or(i64::MAX);
+                    let offset = match (after - s).num_nanoseconds() {
+                        Some(elapsed) => (elapsed / step + 1).checked_mul(step)?,
+                        None => {
+                            let elapsed = i128::from((after - s).num_seconds()) * 1_000_000_000;
+                            let k = elapsed / i128::from(step) + 1;
+                            i64::try_from(k.checked_mul(i128::from(step))?).ok()?
+                        }
+                    };
                     s.checked_add_signed(TimeDelta::nanoseconds(offset))?
                 }
             }

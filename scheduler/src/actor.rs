@@ -133,6 +133,8 @@ pub(crate) struct SchedulerActor {
     pub(crate) finished: Option<Arc<crate::run::FinishedSink>>,
     /// Ids of removed jobs, to free in the shared map at the end of the turn.
     freed_ids: Vec<Arc<str>>,
+    /// How many event streams are alive.
+    pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SchedulerActor {
@@ -163,6 +165,7 @@ impl SchedulerActor {
             stopped,
             finished: None,
             freed_ids: Vec::new(),
+            subscribers: Arc::default(),
         }
     }
 
@@ -170,7 +173,8 @@ impl SchedulerActor {
 
     /// Whether anyone listens: events on the hot path are built only then.
     fn listened(&self) -> bool {
-        !self.listeners.is_empty() || self.events.receiver_count() > 0
+        !self.listeners.is_empty()
+            || self.subscribers.load(std::sync::atomic::Ordering::Relaxed) > 0
     }
 
     pub(crate) fn emit(&mut self, event: Event) {

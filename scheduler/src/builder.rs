@@ -126,6 +126,8 @@ impl SchedulerBuilder {
         let clock = self.clock.clone();
         let executors = self.executors;
         let admission_actor = admission.clone();
+        let subscribers: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let subscribers_actor = subscribers.clone();
         let events_tx = events.clone();
         let addr = SchedulerActor::start_in_arbiter(&arbiter.handle(), move |ctx| {
             let mut act = SchedulerActor::new(
@@ -167,6 +169,7 @@ impl SchedulerBuilder {
                 });
             }
             act.finished = Some(env.finished.clone());
+            act.subscribers = subscribers_actor;
             act.initial_jobs = initial;
             act
         });
@@ -174,6 +177,7 @@ impl SchedulerBuilder {
             inner: Arc::new(Inner {
                 addr,
                 events,
+                subscribers,
                 stopped: stopped_rx,
                 arbiter: arbiter.handle(),
                 admission,

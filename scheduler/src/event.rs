@@ -227,13 +227,28 @@ impl Event {
 /// falls more than the channel's capacity behind skips the oldest events.
 pub struct EventStream {
     inner: BroadcastStream<Event>,
+    subscribers: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl EventStream {
-    pub(crate) fn new(rx: tokio::sync::broadcast::Receiver<Event>) -> EventStream {
+    /// A stream on `rx`, counted in `subscribers` while it lives (the scheduler
+    /// builds events on its hot path only when someone listens).
+    pub(crate) fn new(
+        rx: tokio::sync::broadcast::Receiver<Event>,
+        subscribers: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> EventStream {
+        subscribers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         EventStream {
             inner: BroadcastStream::new(rx),
+            subscribers,
         }
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.subscribers
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

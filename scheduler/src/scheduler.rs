@@ -44,6 +44,8 @@ pub struct Scheduler {
 pub(crate) struct Inner {
     pub(crate) addr: Addr<SchedulerActor>,
     pub(crate) events: broadcast::Sender<Event>,
+    /// How many `EventStream`s are alive (shared with the actor).
+    pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) stopped: watch::Receiver<bool>,
     pub(crate) arbiter: actix_rt::ArbiterHandle,
     pub(crate) admission: Arc<crate::admission::Admission>,
@@ -231,7 +233,10 @@ impl Scheduler {
 
     /// A stream of every event from now on.
     pub fn subscribe(&self) -> EventStream {
-        EventStream::new(self.inner.events.subscribe())
+        EventStream::new(
+            self.inner.events.subscribe(),
+            self.inner.subscribers.clone(),
+        )
     }
 
     /// Calls `listener` for each event in `mask`, on the scheduler's thread

@@ -360,3 +360,106 @@ async fn blocking_api_from_a_plain_thread() {
     assert_eq!(err.kind(), ErrorKind::BlockingInAsync);
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn run_on_start_runs_once_at_once_then_on_schedule() {
+    let mut h = start(Scheduler::builder());
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {}))
+        .id("j")
+        .trigger(Trigger::interval(Duration::from_secs(3600)).expect("valid"))
+        .run_on_start(true)
+        .await
+        .expect("added");
+    let e = h.expect("the run on start", executed("j")).await;
+    assert!(
+        matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == t0()),
+        "{e:?}"
+    );
+    h.advance(3600.0);
+    let e = h.expect("the first regular run", executed("j")).await;
+    assert!(
+        matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == t0() + chrono::TimeDelta::hours(1))
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn jitter_delays_a_run_but_never_past_the_next_fire() {
+    let mut h = start(Scheduler::builder());
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {}))
+        .id("j")
+        .trigger(Trigger::interval(Duration::from_secs(10)).expect("valid"))
+        .jitter(Duration::from_secs(3600)) // far more than the interval: capped below 10 s
+        .misfire_grace_time(None)
+        .await
+        .expect("added");
+    let queued = h
+        .sched
+        .get_job("j")
+        .await
+        .expect("running")
+        .expect("exists");
+    // The trigger's own fire time is unchanged by jitter.
+    assert_eq!(
+        queued.next_run_time(),
+        Some(t0() + chrono::TimeDelta::seconds(10))
+    );
+    h.advance(19.9); // before the next fire time the jittered run must have happened
+    let e = h.expect("the jittered run", executed("j")).await;
+    assert!(
+        matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == t0() + chrono::TimeDelta::seconds(10))
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn removing_a_running_job_lets_the_run_finish_and_stops_the_schedule() {
+    let mut h = start(Scheduler::builder());
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let g = gate.clone();
+    h.sched
+        .add_job(Target::from_async(move |_ctx| {
+            let g = g.clone();
+            async move {
+                let _ = g.acquire().await;
+            }
+        }))
+        .id("j")
+        .trigger(Trigger::interval(Duration::from_secs(10)).expect("valid"))
+        .await
+        .expect("added");
+    h.advance(10.0);
+    h.expect("submit", |e| matches!(e, Event::JobSubmitted { .. }))
+        .await;
+    h.sched
+        .remove_job("j")
+        .await
+        .expect("removed while running");
+    // The id is free again at once.
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {}))
+        .id("j")
+        .next_run_time(None)
+        .await
+        .expect("re-added");
+    h.sched.remove_job("j").await.expect("removed");
+    gate.add_permits(1);
+    h.expect("the run in progress finishes", executed("j"))
+        .await;
+    h.advance(30.0);
+    h.sched.wakeup().await.expect("running");
+    let later = h.sched.jobs().await.expect("running");
+    assert!(later.is_empty());
+    assert_eq!(
+        h.seen
+            .iter()
+            .filter(|e| matches!(e, Event::JobSubmitted { .. }))
+            .count(),
+        1,
+        "{:#?}",
+        h.seen
+    );
+    h.shutdown().await;
+}

@@ -80,6 +80,7 @@ struct Again {
     executor: usize,
     timeout: Option<Duration>,
     grace: Option<Duration>,
+    name: Option<Arc<str>>,
     /// Later fire times of an uncoalesced backlog, run one after another in
     /// this run's instance (as APScheduler runs a submission's run times).
     backlog: Vec<DateTime<Utc>>,
@@ -515,6 +516,7 @@ impl SchedulerActor {
                 executor,
                 timeout,
                 grace: entry.opts.misfire_grace_time,
+                name: entry.opts.name.clone(),
                 backlog,
             })
         });
@@ -541,6 +543,7 @@ impl SchedulerActor {
         let tick = Tick {
             run_id,
             job_id: job_id.clone(),
+            name: entry.opts.name.clone(),
             runnable,
             scheduled_at,
             attempt: 1,
@@ -708,6 +711,7 @@ impl SchedulerActor {
         let tick = Tick {
             run_id,
             job_id: state.job_id.clone(),
+            name: again.name.clone(),
             runnable: again.runnable.clone(),
             scheduled_at: state.scheduled_at,
             attempt: state.attempt,

@@ -24,6 +24,8 @@ use crate::target::Runnable;
 pub(crate) struct Tick {
     pub(crate) run_id: u64,
     pub(crate) job_id: Arc<str>,
+    /// The job's display name, if it has one (for the run's span).
+    pub(crate) name: Option<Arc<str>>,
     pub(crate) runnable: Runnable,
     pub(crate) scheduled_at: DateTime<Utc>,
     pub(crate) attempt: u32,
@@ -160,6 +162,7 @@ impl Tick {
         tracing::info_span!(
             "job_run",
             job.id = %self.job_id,
+            job.name = %self.name.as_deref().unwrap_or(&self.job_id),
             run.id = self.run_id,
             attempt = self.attempt,
             scheduled_at = %self.scheduled_at,

@@ -1,6 +1,7 @@
 //! The `SchedulerActor`: jobs in a slab, fire times in a time-ordered queue,
 //! one timer for the earliest due time.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,11 +39,18 @@ pub(crate) struct JobEntry {
     pub(crate) next_run: Option<DateTime<Utc>>,
     /// The sequence number of this job's live queue entry; 0 = not queued.
     pub(crate) queued_seq: u32,
-    pub(crate) running: u32,
+    /// Runs in progress; created with the first run and shared with light runs.
+    pub(crate) running: Option<Arc<AtomicU32>>,
     pub(crate) executor: u16,
 }
 
 impl JobEntry {
+    fn running_count(&self) -> u32 {
+        self.running
+            .as_ref()
+            .map_or(0, |r| r.load(Ordering::Acquire))
+    }
+
     fn snapshot(&self) -> Job {
         Job {
             id: self.id.clone(),
@@ -51,7 +59,7 @@ impl JobEntry {
             target: self.target.clone(),
             options: self.opts.clone(),
             next_run_time: self.next_run,
-            running: self.running,
+            running: self.running_count(),
         }
     }
 }
@@ -67,6 +75,8 @@ pub(crate) struct RunState {
     /// Runs on a thread: cannot be cancelled, only abandoned at shutdown.
     blocking: bool,
     retry: Option<SpawnHandle>,
+    /// The job's running counter, released when the run ends.
+    counter: Arc<AtomicU32>,
     /// Only for runs that may need it (a retry policy, or a backlog), so the
     /// common run touches no shared counters here.
     again: Option<Box<Again>>,
@@ -136,6 +146,8 @@ pub(crate) struct SchedulerActor {
     freed_ids: Vec<Arc<str>>,
     /// How many event streams are alive.
     pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
+    /// What the executors share (light-run counters).
+    pub(crate) env: Option<crate::run::Env>,
 }
 
 impl SchedulerActor {
@@ -167,6 +179,7 @@ impl SchedulerActor {
             finished: None,
             freed_ids: Vec::new(),
             subscribers: Arc::default(),
+            env: None,
         }
     }
 
@@ -420,7 +433,9 @@ impl SchedulerActor {
             });
         }
         if !overflow {
-            let running = self.slots[slot as usize].as_ref().map_or(0, |j| j.running);
+            let running = self.slots[slot as usize]
+                .as_ref()
+                .map_or(0, JobEntry::running_count);
             if running >= opts.max_instances {
                 for scheduled_at in earlier.into_iter().chain([last]) {
                     self.emit(Event::JobMaxInstances {
@@ -504,51 +519,64 @@ impl SchedulerActor {
         backlog: Vec<DateTime<Utc>>,
         take_slot: bool,
     ) -> Option<u64> {
+        let listened = self.listened();
         let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
         let runnable = entry.target.runnable()?;
         let job_id = entry.id.clone();
         let timeout = entry.opts.timeout;
         let executor = entry.executor as usize;
-        let again = (entry.opts.retry.is_some() || !backlog.is_empty()).then(|| {
-            Box::new(Again {
-                retry: entry.opts.retry,
-                runnable: runnable.clone(),
-                executor,
-                timeout,
-                grace: entry.opts.misfire_grace_time,
-                name: entry.opts.name.clone(),
-                backlog,
-            })
-        });
+        let counter = entry.running.get_or_insert_with(Arc::default).clone();
         let blocking = matches!(
             runnable,
             crate::target::Runnable::Blocking(_) | crate::target::Runnable::RegisteredBlocking(..)
         ) || self.executors.get(executor).is_some_and(|e| e.threads);
-        let state = RunState {
-            slot,
-            job_id: job_id.clone(),
-            scheduled_at,
-            attempt: 1,
-            zombie: false,
-            blocking,
-            retry: None,
-            again,
+        let needs_again = entry.opts.retry.is_some() || !backlog.is_empty();
+        // A light run is left to its executor: nothing to retry, continue,
+        // time out, abandon or tell anyone about when it succeeds.
+        let light = !needs_again && timeout.is_none() && !blocking && !listened && take_slot;
+        let name = entry.opts.name.clone();
+        let run_id = if light {
+            self.env.as_ref()?.in_flight.fetch_add(1, Ordering::SeqCst);
+            self.runs.untracked_id()
+        } else {
+            let again = needs_again.then(|| {
+                Box::new(Again {
+                    retry: entry.opts.retry,
+                    runnable: runnable.clone(),
+                    executor,
+                    timeout,
+                    grace: entry.opts.misfire_grace_time,
+                    name: name.clone(),
+                    backlog,
+                })
+            });
+            let state = RunState {
+                slot,
+                job_id: job_id.clone(),
+                scheduled_at,
+                attempt: 1,
+                zombie: false,
+                blocking,
+                retry: None,
+                counter: counter.clone(),
+                again,
+            };
+            self.runs.insert(state)?
         };
-        let entry = self.slots.get_mut(slot as usize).and_then(Option::as_mut)?;
-        let run_id = self.runs.insert(state)?;
         if take_slot {
-            entry.running += 1;
+            counter.fetch_add(1, Ordering::AcqRel);
         }
         let deadline = timeout.map(|t| clock::add(self.clock.now(), t));
         let tick = Tick {
             run_id,
             job_id: job_id.clone(),
-            name: entry.opts.name.clone(),
+            name,
             runnable,
             scheduled_at,
             attempt: 1,
             timeout,
             deadline,
+            light: light.then_some(counter),
         };
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
@@ -557,7 +585,7 @@ impl SchedulerActor {
                 e.dispatch.do_send(Dispatch(batch));
             }
         }
-        if self.listened() {
+        if listened {
             self.emit(Event::JobSubmitted {
                 job_id,
                 run_id,
@@ -601,8 +629,26 @@ impl SchedulerActor {
             return;
         };
         for r in sink.take() {
-            self.run_finished(r.run_id, r.outcome, r.duration, r.still_running, ctx);
+            match r.light {
+                // A light run's failure: it is not tracked, so only the event.
+                Some((job_id, scheduled_at)) => {
+                    if let Outcome::Failure(kind, error) = r.outcome {
+                        let run_id = r.run_id;
+                        self.emit(Event::JobError {
+                            job_id,
+                            run_id,
+                            scheduled_at,
+                            attempt: 1,
+                            kind,
+                            error,
+                            retry_at: None,
+                        });
+                    }
+                }
+                None => self.run_finished(r.run_id, r.outcome, r.duration, r.still_running, ctx),
+            }
         }
+        self.maybe_finish_shutdown();
     }
 
     pub(crate) fn run_finished(
@@ -717,6 +763,7 @@ impl SchedulerActor {
             attempt: state.attempt,
             timeout,
             deadline: timeout.map(|t| clock::add(now, t)),
+            light: None,
         };
         let (job_id, scheduled_at, attempt) =
             (state.job_id.clone(), state.scheduled_at, state.attempt);
@@ -787,19 +834,27 @@ impl SchedulerActor {
                     break;
                 }
             }
-            if same_job && !continued {
-                if let Some(entry) = self
-                    .slots
-                    .get_mut(state.slot as usize)
-                    .and_then(Option::as_mut)
-                {
-                    entry.running = entry.running.saturating_sub(1);
-                }
+            if !continued {
+                state.counter.fetch_sub(1, Ordering::AcqRel);
             }
         }
-        if self.phase == Phase::Draining && self.runs.values().all(|s| s.zombie) {
-            self.finish_shutdown();
+        self.maybe_finish_shutdown();
+    }
+
+    /// While draining: finishes once every run has ended (light runs counted
+    /// by the executors) or only abandoned blocking threads remain.
+    pub(crate) fn maybe_finish_shutdown(&mut self) {
+        if self.phase != Phase::Draining || !self.runs.values().all(|s| s.zombie) {
+            return;
         }
+        if self
+            .env
+            .as_ref()
+            .is_some_and(|e| e.in_flight.load(Ordering::SeqCst) > 0)
+        {
+            return;
+        }
+        self.finish_shutdown();
     }
 
     // ===== job API =====
@@ -1002,8 +1057,8 @@ impl SchedulerActor {
         let entry = self.slots[slot as usize]
             .as_ref()
             .ok_or_else(|| Error::job_not_found(id))?;
-        if entry.running >= entry.opts.max_instances {
-            let (job_id, running) = (entry.id.clone(), entry.running);
+        if entry.running_count() >= entry.opts.max_instances {
+            let (job_id, running) = (entry.id.clone(), entry.running_count());
             self.emit(Event::JobMaxInstances {
                 job_id,
                 scheduled_at: now,
@@ -1070,9 +1125,17 @@ impl SchedulerActor {
             }
             self.end_run(run_id);
         }
-        if !wait || self.runs.values().all(|s| s.zombie) {
+        if !wait {
             self.shutdown_token.cancel();
             self.finish_shutdown();
+            return;
+        }
+        // The last light run pokes us once this is set (see `run::report`).
+        if let Some(env) = &self.env {
+            env.draining.store(true, Ordering::SeqCst);
+        }
+        self.maybe_finish_shutdown();
+        if self.phase != Phase::Draining {
             return;
         }
         if let Some(d) = deadline {
@@ -1088,8 +1151,8 @@ impl SchedulerActor {
                         state.zombie = true;
                     }
                 }
-                if act.runs.values().all(|s| s.zombie) {
-                    act.finish_shutdown();
+                act.maybe_finish_shutdown();
+                if act.is_stopped() {
                     ctx.stop();
                     return;
                 }

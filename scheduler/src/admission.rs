@@ -175,7 +175,7 @@ impl Admission {
             opts,
             next_run,
             queued_seq: 0,
-            running: 0,
+            running: None,
             executor,
         };
         Ok(Admitted {

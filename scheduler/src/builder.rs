@@ -144,6 +144,8 @@ impl SchedulerBuilder {
                 shutdown: token,
                 finished: Arc::new(crate::run::FinishedSink::new(ctx.address().recipient())),
                 released: ctx.address().recipient(),
+                in_flight: Default::default(),
+                draining: Default::default(),
             });
             for (name, executor) in executors {
                 let threads = matches!(executor, Executor::ThreadPool { .. });
@@ -169,6 +171,7 @@ impl SchedulerBuilder {
                 });
             }
             act.finished = Some(env.finished.clone());
+            act.env = Some(env.clone());
             act.subscribers = subscribers_actor;
             act.initial_jobs = initial;
             act

@@ -114,6 +114,7 @@ impl Handler<Dispatch> for AsyncExecutor {
                         ),
                         duration: std::time::Duration::ZERO,
                         still_running: false,
+                        light: None,
                     });
                 }
             }

@@ -32,6 +32,10 @@ pub(crate) struct Tick {
     pub(crate) timeout: Option<Duration>,
     /// When the timeout passes: set by the scheduler when it dispatches the run.
     pub(crate) deadline: Option<DateTime<Utc>>,
+    /// A light run (no retry, backlog, timeout or listener, not blocking) is
+    /// not tracked by the scheduler: the executor releases the job's
+    /// `max_instances` slot through this counter, and reports only failures.
+    pub(crate) light: Option<Arc<std::sync::atomic::AtomicU32>>,
 }
 
 /// Runs for one executor, from one wake-up of the scheduler.
@@ -54,6 +58,8 @@ pub(crate) struct RunFinished {
     /// A timed-out blocking run whose thread still runs keeps its slot until
     /// [`RunReleased`] arrives.
     pub(crate) still_running: bool,
+    /// For a light run (which the scheduler does not track): its job and fire time.
+    pub(crate) light: Option<(Arc<str>, DateTime<Utc>)>,
 }
 
 /// Asks the scheduler to take the reports waiting in its [`FinishedSink`].
@@ -93,6 +99,11 @@ impl FinishedSink {
         }
     }
 
+    /// Wakes the scheduler to look at its reports and counters.
+    pub(crate) fn poke(&self) {
+        self.notify.do_send(DrainFinished);
+    }
+
     /// Every waiting report.
     pub(crate) fn take(&self) -> Vec<RunFinished> {
         match self.queue.lock() {
@@ -121,6 +132,10 @@ pub(crate) struct RunEnv {
     /// Cancelled at the shutdown deadline.
     pub(crate) shutdown: CancellationToken,
     pub(crate) finished: Arc<FinishedSink>,
+    /// Light runs in flight (see [`Tick::light`]).
+    pub(crate) in_flight: std::sync::atomic::AtomicUsize,
+    /// Set when shutdown waits for runs: the last light run pokes the scheduler.
+    pub(crate) draining: std::sync::atomic::AtomicBool,
     pub(crate) released: Recipient<RunReleased>,
 }
 
@@ -380,18 +395,37 @@ pub(crate) async fn supervise_blocking(
 }
 
 fn report(env: &Env, tick: &Tick, outcome: Outcome, duration: Duration, still_running: bool) {
+    use std::sync::atomic::Ordering;
     match &outcome {
         Outcome::Success => tracing::info!(?duration, "job run succeeded"),
         Outcome::Failure(kind, msg) => {
             tracing::error!(?kind, error = %msg, ?duration, "job run failed")
         }
     }
-    env.finished.push(RunFinished {
-        run_id: tick.run_id,
-        outcome,
-        duration,
-        still_running,
-    });
+    let Some(counter) = &tick.light else {
+        env.finished.push(RunFinished {
+            run_id: tick.run_id,
+            outcome,
+            duration,
+            still_running,
+            light: None,
+        });
+        return;
+    };
+    counter.fetch_sub(1, Ordering::AcqRel);
+    if let Outcome::Failure(..) = outcome {
+        let light = Some((tick.job_id.clone(), tick.scheduled_at));
+        env.finished.push(RunFinished {
+            run_id: tick.run_id,
+            outcome,
+            duration,
+            still_running,
+            light,
+        });
+    }
+    if env.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 && env.draining.load(Ordering::SeqCst) {
+        env.finished.poke();
+    }
 }
 
 fn humantime(d: Option<Duration>) -> String {

@@ -26,7 +26,7 @@ impl<T> RunTable<T> {
     pub(crate) fn insert(&mut self, value: T) -> Option<u64> {
         let index = match self.free.pop() {
             Some(i) => i as usize,
-            None if (self.slots.len() as u64) <= INDEX_MASK => {
+            None if (self.slots.len() as u64) < INDEX_MASK => {
                 self.slots.push(None);
                 self.slots.len() - 1
             }
@@ -36,6 +36,13 @@ impl<T> RunTable<T> {
         let id = (self.seq << INDEX_BITS) | index as u64;
         self.slots[index] = Some((id, value));
         Some(id)
+    }
+
+    /// An id for a run kept elsewhere: unique and increasing like the others,
+    /// with a slot index no entry ever has.
+    pub(crate) fn untracked_id(&mut self) -> u64 {
+        self.seq += 1;
+        (self.seq << INDEX_BITS) | INDEX_MASK
     }
 
     fn index(id: u64) -> usize {

@@ -34,7 +34,10 @@ fn main() -> Res {
     match args.first().map(String::as_str) {
         Some(s) if SCENARIOS.contains(&s) => run(s),
         // For profiling: our side alone.
-        Some("lateness-10k-ours") => lateness_ours(10_000, 10),
+        Some("lateness-10k-ours") => {
+            report("ours", lateness_ours(10_000, 10)?, 100_000);
+            Ok(())
+        }
         Some("dispatch-ours") => {
             println!("ours {:.0} jobs/s", ours_dispatch(100_000, 0)?);
             Ok(())
@@ -56,8 +59,8 @@ fn main() -> Res {
 fn run(scenario: &str) -> Res {
     println!("== {scenario}");
     match scenario {
-        "lateness-1" => lateness(1, 10),
-        "lateness-10k" => lateness(10_000, 10),
+        "lateness-1" => lateness(1, 10, 1),
+        "lateness-10k" => lateness(10_000, 10, 3),
         "dispatch" => dispatch(),
         "add" => add(),
         "memory" => memory(),
@@ -81,7 +84,8 @@ fn percentile(sorted: &[i64], p: f64) -> f64 {
     sorted[i] as f64 / 1e6
 }
 
-fn report(name: &str, mut ns: Vec<i64>, expected: usize) {
+/// Prints the lateness figures; returns the p99 in ms.
+fn report(name: &str, mut ns: Vec<i64>, expected: usize) -> f64 {
     ns.sort_unstable();
     println!(
         "{name:<24} runs {:>7}/{expected:<7} lateness p50 {:>9.3} ms  p99 {:>9.3} ms  max {:>9.3} ms",
@@ -90,6 +94,7 @@ fn report(name: &str, mut ns: Vec<i64>, expected: usize) {
         percentile(&ns, 0.99),
         percentile(&ns, 1.0),
     );
+    percentile(&ns, 0.99)
 }
 
 /// The next whole second, at least 2 s away.
@@ -100,7 +105,7 @@ fn next_second() -> DateTime<Utc> {
 
 // ===== lateness =====
 
-fn lateness_ours(jobs: usize, secs: u64) -> Res {
+fn lateness_ours(jobs: usize, secs: u64) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
     let expected = jobs * secs as usize;
     {
         let samples = Arc::new(Mutex::new(Vec::with_capacity(expected)));
@@ -135,15 +140,36 @@ fn lateness_ours(jobs: usize, secs: u64) -> Res {
         );
         sched.blocking().shutdown(false)?;
         let ns = samples.lock().map(|v| v.clone()).unwrap_or_default();
-        report("ours", ns, expected);
+        Ok(ns)
     }
-    Ok(())
 }
 
-fn lateness(jobs: usize, secs: u64) -> Res {
+fn lateness(jobs: usize, secs: u64, rounds: usize) -> Res {
     let expected = jobs * secs as usize;
-    lateness_ours(jobs, secs)?;
-    // baseline
+    let mut ratios = Vec::new();
+    for round in 1..=rounds {
+        if rounds > 1 {
+            println!("round {round}");
+        }
+        let ours = report("ours", lateness_ours(jobs, secs)?, expected);
+        let base = report(
+            "baseline (heap+channel)",
+            lateness_baseline(jobs, secs)?,
+            expected,
+        );
+        ratios.push(ours / base);
+    }
+    if rounds > 1 {
+        println!(
+            "p99 ours / baseline: median {:.2} of {rounds} rounds ({ratios:.2?})",
+            median(ratios.clone())
+        );
+    }
+    lateness_tcs(jobs, secs)
+}
+
+fn lateness_baseline(jobs: usize, secs: u64) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+    let expected = jobs * secs as usize;
     {
         let rt = rt()?;
         let ns = rt.block_on(async move {
@@ -174,9 +200,12 @@ fn lateness(jobs: usize, secs: u64) -> Res {
             drop(tx);
             consumer.await.unwrap_or_default()
         });
-        report("baseline (heap+channel)", ns, expected);
+        Ok(ns)
     }
-    // tokio-cron-scheduler
+}
+
+fn lateness_tcs(jobs: usize, secs: u64) -> Res {
+    let expected = jobs * secs as usize;
     {
         let rt = rt()?;
         let ns = rt.block_on(async move {

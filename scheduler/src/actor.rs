@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::admission::{Admission, Admitted, RESERVED};
+use crate::chunked::ChunkedVec;
 use crate::clock::{self, SharedClock};
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, FailureKind, Listener};
@@ -120,7 +121,7 @@ enum Phase {
 
 pub(crate) struct SchedulerActor {
     pub(crate) clock: SharedClock,
-    slots: Vec<Option<JobEntry>>,
+    slots: ChunkedVec<Option<JobEntry>>,
     free: Vec<u32>,
     queue: TimeQueue,
     runs: RunTable<RunState>,
@@ -160,7 +161,7 @@ impl SchedulerActor {
     ) -> SchedulerActor {
         SchedulerActor {
             clock,
-            slots: Vec::new(),
+            slots: ChunkedVec::default(),
             free: Vec::new(),
             queue: TimeQueue::default(),
             runs: RunTable::default(),
@@ -1111,6 +1112,7 @@ impl SchedulerActor {
         }
         self.phase = Phase::Draining;
         self.admission.stop_accepting();
+        self.admission.close();
         self.disarm(ctx);
         // Pending retries will not happen.
         let retrying: Vec<u64> = self

@@ -22,6 +22,10 @@ use crate::registry::Registry;
 use crate::target::{Inner as TargetInner, Target};
 use crate::trigger::Trigger;
 
+/// How many admitted jobs may wait for the actor at once: a caller adding
+/// faster than the scheduler inserts waits, instead of piling jobs up in memory.
+const MAX_IN_FLIGHT: usize = 65_536;
+
 /// The slot of an id that is reserved but not yet inserted by the actor.
 pub(crate) const RESERVED: u32 = u32::MAX;
 
@@ -42,6 +46,8 @@ pub(crate) struct Admission {
     ids: Mutex<FxHashMap<Arc<str>, u32>>,
     /// False once shutdown began.
     accepting: AtomicBool,
+    /// Admitted jobs on their way to the actor, at most [`MAX_IN_FLIGHT`].
+    in_flight: tokio::sync::Semaphore,
     rng: AtomicU64,
 }
 
@@ -59,6 +65,7 @@ impl Admission {
             executors,
             ids: Mutex::new(FxHashMap::default()),
             accepting: AtomicBool::new(true),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id())),
         }
     }
@@ -77,6 +84,29 @@ impl Admission {
 
     pub(crate) fn stop_accepting(&self) {
         self.accepting.store(false, Ordering::Release);
+    }
+
+    /// Waits for room for `n` jobs on their way to the actor (a batch larger
+    /// than the limit takes all of it); returns the permits taken.
+    pub(crate) async fn reserve(&self, n: usize) -> Result<u32, Error> {
+        let n = u32::try_from(n.clamp(1, MAX_IN_FLIGHT)).unwrap_or(1);
+        let permit = self
+            .in_flight
+            .acquire_many(n)
+            .await
+            .map_err(|_| Error::not_running())?;
+        permit.forget();
+        Ok(n)
+    }
+
+    /// Returns permits (the actor committed, or the jobs were refused).
+    pub(crate) fn give_back(&self, permits: u32) {
+        self.in_flight.add_permits(permits as usize);
+    }
+
+    /// No more room: waiting callers get `NotRunning`.
+    pub(crate) fn close(&self) {
+        self.in_flight.close();
     }
 
     pub(crate) fn executor_index(&self, name: &str) -> Result<u16, Error> {

@@ -34,6 +34,7 @@ mod actor;
 mod admission;
 mod block_on;
 mod builder;
+mod chunked;
 mod clock;
 mod context;
 mod data;

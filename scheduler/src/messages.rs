@@ -33,8 +33,11 @@ macro_rules! handler {
 /// Inserts jobs the handle admitted.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct CommitJobs(pub(crate) Vec<crate::admission::Admitted>);
-handler!(CommitJobs, (), |act, m, ctx| act.commit(m.0, ctx));
+pub(crate) struct CommitJobs(pub(crate) Vec<crate::admission::Admitted>, pub(crate) u32);
+handler!(CommitJobs, (), |act, m, ctx| {
+    act.commit(m.0, ctx);
+    act.admission.give_back(m.1);
+});
 
 #[derive(Message)]
 #[rtype(result = "Result<Job, Error>")]

@@ -90,18 +90,23 @@ impl Scheduler {
     /// which keeps the order of everything sent to it: a later call on any
     /// handle sees them.
     pub async fn add_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
-        self.add_jobs_now(specs)
-    }
-
-    fn add_jobs_now(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
         let admission = &self.inner.admission;
-        let admitted = admission.admit(specs)?;
+        // Backpressure: at most MAX_IN_FLIGHT admitted jobs wait for the scheduler.
+        let permits = admission.reserve(specs.len()).await?;
+        let admitted = match admission.admit(specs) {
+            Ok(a) => a,
+            Err(e) => {
+                admission.give_back(permits);
+                return Err(e);
+            }
+        };
         let ids: Vec<Arc<str>> = admitted.iter().map(|a| a.entry.id.clone()).collect();
         if !self.inner.addr.connected() {
             admission.release(&admitted);
+            admission.give_back(permits);
             return Err(Error::not_running());
         }
-        self.inner.addr.do_send(CommitJobs(admitted));
+        self.inner.addr.do_send(CommitJobs(admitted, permits));
         Ok(ids)
     }
 
@@ -196,6 +201,7 @@ impl Scheduler {
 
     async fn shutdown_inner(&self, wait: bool, deadline: Option<Duration>) -> Result<(), Error> {
         self.inner.admission.stop_accepting();
+        self.inner.admission.close();
         let (done, rx) = oneshot::channel();
         if self
             .inner
@@ -278,7 +284,7 @@ impl<'a> IntoFuture for AddJob<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let ids = self.sched.add_jobs_now(vec![self.spec])?;
+            let ids = self.sched.add_jobs(vec![self.spec]).await?;
             ids.into_iter()
                 .next()
                 .map(|id| id.to_string())

@@ -40,23 +40,22 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
     };
 
     let trigger: Trigger = if let Some(expr) = &o.cron {
-        let mut b = CronTrigger::builder(expr).zone(zone);
-        if let Some(s) = start {
-            b = b.start(s);
-        }
-        if let Some(e) = end {
-            b = b.end(e);
-        }
-        b.build().map_err(|e| e.to_string())?.into()
+        CronTrigger::builder(expr)
+            .zone(zone)
+            .start(start)
+            .end(end)
+            .build()
+            .map_err(|e| e.to_string())?
+            .into()
     } else if let Some(every) = &o.interval {
         let every = parse_duration(every).map_err(|e| format!("--interval: {e}"))?;
-        let mut b = IntervalTrigger::builder(every)
+        IntervalTrigger::builder(every)
             .tz(zone.name())
-            .start(start.unwrap_or(after));
-        if let Some(e) = end {
-            b = b.end(e);
-        }
-        b.build().map_err(|e| format!("--interval: {e}"))?.into()
+            .start(start.unwrap_or(after))
+            .end(end)
+            .build()
+            .map_err(|e| format!("--interval: {e}"))?
+            .into()
     } else {
         let mut fields = CronFields::new();
         for (name, expr) in &o.fields {
@@ -64,14 +63,13 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
                 .set(name, expr)
                 .map_err(|e| format!("--field: {e}"))?;
         }
-        let mut b = CronTrigger::from_fields(fields).zone(zone);
-        if let Some(s) = start {
-            b = b.start(s);
-        }
-        if let Some(e) = end {
-            b = b.end(e);
-        }
-        b.build().map_err(|e| format!("--field: {e}"))?.into()
+        CronTrigger::from_fields(fields)
+            .zone(zone)
+            .start(start)
+            .end(end)
+            .build()
+            .map_err(|e| format!("--field: {e}"))?
+            .into()
     };
 
     Ok(trigger

@@ -116,15 +116,15 @@ impl CronBuilder {
         self
     }
 
-    /// The earliest fire time (inclusive).
-    pub fn start(mut self, start: DateTime<Utc>) -> Self {
-        self.bounds.start = Some(start);
+    /// The earliest fire time (inclusive); `None` for no bound.
+    pub fn start(mut self, start: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.bounds.start = start.into();
         self
     }
 
-    /// The latest fire time (inclusive).
-    pub fn end(mut self, end: DateTime<Utc>) -> Self {
-        self.bounds.end = Some(end);
+    /// The latest fire time (inclusive); `None` for no bound.
+    pub fn end(mut self, end: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.bounds.end = end.into();
         self
     }
 

@@ -61,15 +61,15 @@ pub struct IntervalBuilder {
 }
 
 impl IntervalBuilder {
-    /// The first fire time; later fires keep to its grid.
-    pub fn start(mut self, start: DateTime<Utc>) -> Self {
-        self.bounds.start = Some(start);
+    /// The first fire time; later fires keep to its grid. `None`: one interval after now.
+    pub fn start(mut self, start: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.bounds.start = start.into();
         self
     }
 
-    /// The latest fire time (inclusive).
-    pub fn end(mut self, end: DateTime<Utc>) -> Self {
-        self.bounds.end = Some(end);
+    /// The latest fire time (inclusive); `None` for no bound.
+    pub fn end(mut self, end: impl Into<Option<DateTime<Utc>>>) -> Self {
+        self.bounds.end = end.into();
         self
     }
 

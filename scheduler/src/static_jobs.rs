@@ -71,40 +71,30 @@ fn trigger(
     let start = s.start.map(parse_instant).transpose()?;
     let end = s.end.map(parse_instant).transpose()?;
     Ok(match s.trigger {
-        StaticTrigger::Cron(expr) => {
-            let mut b = CronTrigger::builder(expr).tz(tz);
-            if let Some(t) = start {
-                b = b.start(t);
-            }
-            if let Some(t) = end {
-                b = b.end(t);
-            }
-            b.build()?.into()
-        }
+        StaticTrigger::Cron(expr) => CronTrigger::builder(expr)
+            .tz(tz)
+            .start(start)
+            .end(end)
+            .build()?
+            .into(),
         StaticTrigger::Fields(pairs) => {
             let mut f = CronFields::new();
             for (name, expr) in pairs {
                 f = f.set(name, expr)?;
             }
-            let mut b = CronTrigger::from_fields(f).tz(tz);
-            if let Some(t) = start {
-                b = b.start(t);
-            }
-            if let Some(t) = end {
-                b = b.end(t);
-            }
-            b.build()?.into()
+            CronTrigger::from_fields(f)
+                .tz(tz)
+                .start(start)
+                .end(end)
+                .build()?
+                .into()
         }
-        StaticTrigger::Interval(every) => {
-            let mut b = IntervalTrigger::builder(parse_duration(every)?).tz(tz);
-            if let Some(t) = start {
-                b = b.start(t);
-            }
-            if let Some(t) = end {
-                b = b.end(t);
-            }
-            b.build()?.into()
-        }
+        StaticTrigger::Interval(every) => IntervalTrigger::builder(parse_duration(every)?)
+            .tz(tz)
+            .start(start)
+            .end(end)
+            .build()?
+            .into(),
         StaticTrigger::Date(at) => Trigger::at(parse_instant(at)?),
         StaticTrigger::AtStart => Trigger::at(now),
     })

@@ -1,0 +1,251 @@
+//! Runs finishing: reports, retries, backlogs, freeing `max_instances` slots.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+
+use crate::clock;
+use crate::event::{Event, FailureKind};
+use crate::run::{Outcome, Tick};
+
+use super::state::*;
+
+impl SchedulerActor {
+    // ===== runs finishing =====
+
+    /// Handles every report the executors left.
+    pub(crate) fn drain_finished(&mut self, ctx: &mut Context<Self>) {
+        let Some(sink) = self.finished.clone() else {
+            return;
+        };
+        for r in sink.take() {
+            match r.light {
+                // A light run's failure: it is not tracked, so only the event.
+                Some((job_id, scheduled_at)) => {
+                    if let Outcome::Failure(kind, error) = r.outcome {
+                        let run_id = r.run_id;
+                        self.emit(Event::JobError {
+                            job_id,
+                            run_id,
+                            scheduled_at,
+                            attempt: 1,
+                            kind,
+                            error,
+                            retry_at: None,
+                        });
+                    }
+                }
+                None => self.run_finished(r.run_id, r.outcome, r.duration, r.still_running, ctx),
+            }
+        }
+        self.maybe_finish_shutdown();
+    }
+
+    pub(crate) fn run_finished(
+        &mut self,
+        run_id: u64,
+        outcome: Outcome,
+        duration: Duration,
+        still_running: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(state) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        let (job_id, scheduled_at, attempt) =
+            (state.job_id.clone(), state.scheduled_at, state.attempt);
+        if still_running {
+            state.zombie = true;
+            if let Outcome::Failure(kind, error) = outcome {
+                self.emit(Event::JobError {
+                    job_id,
+                    run_id,
+                    scheduled_at,
+                    attempt,
+                    kind,
+                    error,
+                    retry_at: None,
+                });
+            }
+            return;
+        }
+        match outcome {
+            Outcome::Success => {
+                self.emit(Event::JobExecuted {
+                    job_id,
+                    run_id,
+                    scheduled_at,
+                    attempt,
+                    duration,
+                });
+                self.end_run(run_id);
+            }
+            Outcome::Failure(kind, error) => {
+                let retry = state
+                    .again
+                    .as_ref()
+                    .and_then(|a| a.retry)
+                    .filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled);
+                match retry {
+                    Some(r) if self.phase == Phase::Running => {
+                        let delay = r.delay(attempt);
+                        let retry_at = clock::add(self.clock.now(), delay);
+                        self.emit(Event::JobError {
+                            job_id,
+                            run_id,
+                            scheduled_at,
+                            attempt,
+                            kind,
+                            error,
+                            retry_at: Some(retry_at),
+                        });
+                        let sleep = self.clock.sleep_until(retry_at);
+                        let handle = ctx.spawn(sleep.into_actor(self).map(move |(), act, ctx| {
+                            act.retry(run_id);
+                            if act.is_stopped() {
+                                ctx.stop();
+                            }
+                        }));
+                        if let Some(state) = self.runs.get_mut(run_id) {
+                            state.retry = Some(handle);
+                        }
+                    }
+                    _ => {
+                        self.emit(Event::JobError {
+                            job_id,
+                            run_id,
+                            scheduled_at,
+                            attempt,
+                            kind,
+                            error,
+                            retry_at: None,
+                        });
+                        self.end_run(run_id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a failed run again, as its next attempt.
+    pub(crate) fn retry(&mut self, run_id: u64) {
+        if self.phase != Phase::Running {
+            self.end_run(run_id);
+            return;
+        }
+        let now = self.clock.now();
+        let Some(state) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        state.retry = None;
+        state.attempt += 1;
+        let Some(again) = state.again.as_ref() else {
+            self.end_run(run_id);
+            return;
+        };
+        let (timeout, executor) = (again.timeout, again.executor);
+        let tick = Tick {
+            run_id,
+            job_id: state.job_id.clone(),
+            name: again.name.clone(),
+            runnable: again.runnable.clone(),
+            scheduled_at: state.scheduled_at,
+            attempt: state.attempt,
+            timeout,
+            deadline: timeout.map(|t| clock::add(now, t)),
+            light: None,
+        };
+        let (job_id, scheduled_at, attempt) =
+            (state.job_id.clone(), state.scheduled_at, state.attempt);
+        if let Some(e) = self.executors.get_mut(executor) {
+            e.pending.push(tick);
+        }
+        self.emit(Event::JobSubmitted {
+            job_id,
+            run_id,
+            scheduled_at,
+            attempt,
+        });
+        self.flush();
+    }
+
+    /// A job was removed on request: its pending retries are dropped.
+    pub(crate) fn cancel_retries(&mut self, job_id: &Arc<str>, ctx: &mut Context<Self>) {
+        let pending: Vec<u64> = self
+            .runs
+            .iter()
+            .filter(|(_, s)| s.retry.is_some() && Arc::ptr_eq(&s.job_id, job_id))
+            .map(|(id, _)| id)
+            .collect();
+        for run_id in pending {
+            if let Some(h) = self.runs.get_mut(run_id).and_then(|s| s.retry.take()) {
+                ctx.cancel_future(h);
+            }
+            self.end_run(run_id);
+        }
+    }
+
+    pub(crate) fn run_released(&mut self, run_id: u64) {
+        if self.runs.get(run_id).is_some_and(|s| s.zombie) {
+            self.end_run(run_id);
+        }
+    }
+
+    /// A run is over: start the next run of its backlog in the same slot, or
+    /// free its `max_instances` slot.
+    pub(crate) fn end_run(&mut self, run_id: u64) {
+        if let Some(state) = self.runs.remove(run_id) {
+            let same_job = self
+                .slots
+                .get(state.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|j| Arc::ptr_eq(&j.id, &state.job_id));
+            let mut continued = false;
+            let (backlog, grace) = state
+                .again
+                .map_or((Vec::new(), None), |a| (a.backlog, a.grace));
+            if same_job && !backlog.is_empty() && self.phase == Phase::Running {
+                let now = self.clock.now();
+                let mut times = backlog.into_iter();
+                while let Some(run_time) = times.next() {
+                    let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
+                    if grace.is_some_and(|g| late > g) {
+                        self.emit(Event::JobMissed {
+                            job_id: state.job_id.clone(),
+                            scheduled_at: run_time,
+                            count: 1,
+                        });
+                        continue;
+                    }
+                    continued = self
+                        .submit_with(state.slot, run_time, times.collect(), false)
+                        .is_some();
+                    self.flush();
+                    break;
+                }
+            }
+            if !continued {
+                state.counter.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.maybe_finish_shutdown();
+    }
+
+    /// While draining: finishes once every run has ended (light runs counted
+    /// by the executors) or only abandoned blocking threads remain.
+    pub(crate) fn maybe_finish_shutdown(&mut self) {
+        if self.phase != Phase::Draining || !self.runs.values().all(|s| s.zombie) {
+            return;
+        }
+        if self
+            .env
+            .as_ref()
+            .is_some_and(|e| e.in_flight.load(Ordering::SeqCst) > 0)
+        {
+            return;
+        }
+        self.finish_shutdown();
+    }
+}

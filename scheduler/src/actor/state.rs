@@ -1,0 +1,226 @@
+//! The `SchedulerActor`'s state: jobs in a slab, fire times in a time-ordered
+//! queue, runs in flight; and its events.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::admission::{Admission, Admitted};
+use crate::chunked::ChunkedVec;
+use crate::clock::SharedClock;
+use crate::event::{Event, EventMask, Listener};
+use crate::job::Job;
+use crate::options::JobOptions;
+use crate::queue::TimeQueue;
+use crate::run::{Dispatch, Tick};
+use crate::run_table::RunTable;
+use crate::target::Target;
+use crate::trigger::Trigger;
+
+/// Runs sent to an executor in one message at most, so it can start on a
+/// large batch while the scheduler is still working through it.
+pub(crate) const DISPATCH_BATCH: usize = 1024;
+
+/// How long the timer sleeps at most, so a jump of the system clock is noticed.
+pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// A job as the actor keeps it.
+pub(crate) struct JobEntry {
+    pub(crate) id: Arc<str>,
+    pub(crate) trigger: Trigger,
+    pub(crate) target: Target,
+    pub(crate) opts: Arc<JobOptions>,
+    /// The next fire time (before jitter); `None` = paused.
+    pub(crate) next_run: Option<DateTime<Utc>>,
+    /// The sequence number of this job's live queue entry; 0 = not queued.
+    pub(crate) queued_seq: u32,
+    /// Runs in progress; created with the first run and shared with light runs.
+    pub(crate) running: Option<Arc<AtomicU32>>,
+    pub(crate) executor: u16,
+}
+
+impl JobEntry {
+    pub(crate) fn running_count(&self) -> u32 {
+        self.running
+            .as_ref()
+            .map_or(0, |r| r.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn snapshot(&self) -> Job {
+        Job {
+            id: self.id.clone(),
+            name: self.opts.name.clone(),
+            trigger: self.trigger.clone(),
+            target: self.target.clone(),
+            options: self.opts.clone(),
+            next_run_time: self.next_run,
+            running: self.running_count(),
+        }
+    }
+}
+
+/// A run that has been submitted and not yet resolved.
+pub(crate) struct RunState {
+    pub(crate) slot: u32,
+    pub(crate) job_id: Arc<str>,
+    pub(crate) scheduled_at: DateTime<Utc>,
+    pub(crate) attempt: u32,
+    /// A timed-out blocking run whose thread still runs.
+    pub(crate) zombie: bool,
+    /// Runs on a thread: cannot be cancelled, only abandoned at shutdown.
+    pub(crate) blocking: bool,
+    pub(crate) retry: Option<SpawnHandle>,
+    /// The job's running counter, released when the run ends.
+    pub(crate) counter: Arc<AtomicU32>,
+    /// Only for runs that may need it (a retry policy, or a backlog), so the
+    /// common run touches no shared counters here.
+    pub(crate) again: Option<Box<Again>>,
+}
+
+/// What a run needs to be sent again: for a retry, or for the next run time
+/// of an uncoalesced backlog (the job may be gone from the map by then).
+pub(crate) struct Again {
+    pub(crate) retry: Option<crate::options::Retry>,
+    pub(crate) runnable: crate::target::Runnable,
+    pub(crate) executor: usize,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) grace: Option<Duration>,
+    pub(crate) name: Option<Arc<str>>,
+    /// Later fire times of an uncoalesced backlog, run one after another in
+    /// this run's instance (as APScheduler runs a submission's run times).
+    pub(crate) backlog: Vec<DateTime<Utc>>,
+}
+
+/// A named executor as the actor addresses it.
+pub(crate) struct ExecutorRef {
+    pub(crate) name: Arc<str>,
+    pub(crate) dispatch: Recipient<Dispatch>,
+    pub(crate) stop: Recipient<StopExecutor>,
+    pub(crate) pending: Vec<Tick>,
+    /// A thread pool: its runs cannot be cancelled, only abandoned.
+    pub(crate) threads: bool,
+}
+
+/// Asks an executor actor to stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct StopExecutor;
+
+#[derive(PartialEq, Eq, Clone, Copy, Debug)]
+pub(crate) enum Phase {
+    Running,
+    Draining,
+    Stopped,
+}
+
+pub(crate) struct SchedulerActor {
+    pub(crate) clock: SharedClock,
+    pub(crate) slots: ChunkedVec<Option<JobEntry>>,
+    pub(crate) free: Vec<u32>,
+    pub(crate) queue: TimeQueue,
+    pub(crate) runs: RunTable<RunState>,
+    pub(crate) executors: Vec<ExecutorRef>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) listeners: Vec<(EventMask, Listener)>,
+    pub(crate) timer: Option<(DateTime<Utc>, SpawnHandle)>,
+    pub(crate) paused: bool,
+    pub(crate) phase: Phase,
+    pub(crate) shutdown_waiters: Vec<oneshot::Sender<()>>,
+    /// Cancelled at the shutdown deadline: cancels every run's context.
+    pub(crate) shutdown_token: CancellationToken,
+    /// Checks jobs and owns the shared id set (with the handles).
+    pub(crate) admission: Arc<Admission>,
+    pub(crate) rng: u64,
+    /// Static jobs to add when the actor starts (already admitted).
+    pub(crate) initial_jobs: Vec<Admitted>,
+    /// Set to `true` once shut down.
+    pub(crate) stopped: tokio::sync::watch::Sender<bool>,
+    /// Where executors leave their reports.
+    pub(crate) finished: Option<Arc<crate::run::FinishedSink>>,
+    /// Ids of removed jobs, to free in the shared map at the end of the turn.
+    pub(crate) freed_ids: Vec<Arc<str>>,
+    /// How many event streams are alive.
+    pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
+    /// What the executors share (light-run counters).
+    pub(crate) env: Option<crate::run::Env>,
+}
+
+impl SchedulerActor {
+    pub(crate) fn new(
+        clock: SharedClock,
+        events: broadcast::Sender<Event>,
+        admission: Arc<Admission>,
+        shutdown_token: CancellationToken,
+        stopped: tokio::sync::watch::Sender<bool>,
+    ) -> SchedulerActor {
+        SchedulerActor {
+            clock,
+            slots: ChunkedVec::default(),
+            free: Vec::new(),
+            queue: TimeQueue::default(),
+            runs: RunTable::default(),
+            executors: Vec::new(),
+            events,
+            listeners: Vec::new(),
+            timer: None,
+            paused: false,
+            phase: Phase::Running,
+            shutdown_waiters: Vec::new(),
+            shutdown_token,
+            admission,
+            rng: 0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id()),
+            initial_jobs: Vec::new(),
+            stopped,
+            finished: None,
+            freed_ids: Vec::new(),
+            subscribers: Arc::default(),
+            env: None,
+        }
+    }
+
+    // ===== events =====
+
+    /// Whether anyone listens: events on the hot path are built only then.
+    pub(crate) fn listened(&self) -> bool {
+        !self.listeners.is_empty()
+            || self.subscribers.load(std::sync::atomic::Ordering::Relaxed) > 0
+    }
+
+    pub(crate) fn emit(&mut self, event: Event) {
+        if !self.listeners.is_empty() {
+            let mask = event.mask();
+            for (m, listener) in &self.listeners {
+                if m.intersects(mask) {
+                    listener(&event);
+                }
+            }
+        }
+        if self.events.receiver_count() > 0 {
+            let _ = self.events.send(event);
+        }
+    }
+
+    pub(crate) fn add_listener(&mut self, mask: EventMask, listener: Listener) {
+        self.listeners.push((mask, listener));
+    }
+}
+
+impl Actor for SchedulerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
+        for executor in names {
+            self.emit(Event::ExecutorAdded { executor });
+        }
+        self.emit(Event::SchedulerStarted);
+        let initial = std::mem::take(&mut self.initial_jobs);
+        self.commit(initial, ctx);
+        self.arm(ctx);
+    }
+}

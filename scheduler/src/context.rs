@@ -134,3 +134,27 @@ impl<E: fmt::Display> IntoJobResult for Result<(), E> {
         self.map_err(|e| JobError::new(e.to_string()))
     }
 }
+
+/// What a `#[scheduled]` job function can take as a parameter: built from the
+/// run's context. Implemented for [`JobContext`] and [`Data<T>`].
+pub trait FromJobContext: Sized {
+    /// Builds the parameter, or fails the run.
+    fn from_job_context(ctx: &JobContext) -> Result<Self, JobError>;
+}
+
+impl FromJobContext for JobContext {
+    fn from_job_context(ctx: &JobContext) -> Result<Self, JobError> {
+        Ok(ctx.clone())
+    }
+}
+
+impl<T: Send + Sync + 'static> FromJobContext for Data<T> {
+    fn from_job_context(ctx: &JobContext) -> Result<Self, JobError> {
+        ctx.data::<T>().ok_or_else(|| {
+            JobError::new(format!(
+                "no Data<{}> was registered on the scheduler builder",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}

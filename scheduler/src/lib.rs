@@ -58,7 +58,7 @@ mod target;
 
 pub use builder::SchedulerBuilder;
 pub use clock::{Clock, Sleep, SystemClock, TestClock};
-pub use context::{IntoJobResult, JobContext, JobError, JobResult};
+pub use context::{FromJobContext, IntoJobResult, JobContext, JobError, JobResult};
 pub use data::Data;
 pub use error::{Error, ErrorKind};
 pub use event::{Event, EventMask, EventStream, FailureKind};
@@ -70,6 +70,10 @@ pub use scheduler::{AddJob, Blocking, Scheduler};
 pub use target::Target;
 pub use trigger::Trigger;
 
+/// Declares a job that runs on a schedule (see `scheduler_macros::scheduled`).
+#[cfg(feature = "macros")]
+pub use scheduler_macros::scheduled;
+
 /// Triggers: when jobs fire. A re-export of the `scheduler-triggers` crate.
 pub mod trigger {
     pub use scheduler_triggers::*;
@@ -77,6 +81,8 @@ pub mod trigger {
 
 /// The names most programs need.
 pub mod prelude {
+    #[cfg(feature = "macros")]
+    pub use crate::scheduled;
     pub use crate::trigger::{CronFields, CronTrigger, IntervalTrigger, Trigger, Zone};
     pub use crate::{
         Data, Event, EventMask, Executor, JobChanges, JobContext, JobSpec, Retry, Scheduler, Target,
@@ -86,6 +92,7 @@ pub mod prelude {
 /// Used by the code the macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::context::FromJobContext;
     pub use futures_util::future::BoxFuture;
     pub use inventory;
     pub use serde_json;

@@ -1,0 +1,6 @@
+use scheduler::prelude::*;
+
+#[scheduled(interval = "15 parsecs")]
+async fn job() {}
+
+fn main() {}

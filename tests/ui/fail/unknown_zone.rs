@@ -1,0 +1,6 @@
+use scheduler::prelude::*;
+
+#[scheduled(cron = "0 0 * * *", tz = "Europe/Berln")]
+async fn job() {}
+
+fn main() {}

@@ -81,6 +81,14 @@ fn check_signature(func: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Param> {
     params
 }
 
+/// `Some(None)` for `JobContext`, `Some(Some(T))` for `Data<T>`, `None` otherwise.
+pub(crate) fn extracted(ty: &Type) -> Option<Option<Box<Type>>> {
+    match classify(ty)? {
+        Param::Context(_) => Some(None),
+        Param::Data(_, inner) => Some(Some(inner)),
+    }
+}
+
 fn classify(ty: &Type) -> Option<Param> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;

@@ -8,6 +8,7 @@
 
 mod attr;
 mod expand;
+mod job;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -28,4 +29,23 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn scheduled(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::scheduled(args.into(), item.into()).into()
+}
+
+/// Declares a named job function, scheduled at run time with typed arguments:
+/// `name::with(args)` builds its target, checked by the compiler and serialised
+/// with serde (so stores can keep it).
+///
+/// ```ignore
+/// #[job]
+/// async fn cancel_order(order_id: u64, db: Data<PgPool>) -> anyhow::Result<()> { Ok(()) }
+///
+/// sched.add_job(cancel_order::with(order_id)).trigger(Trigger::after(thirty_minutes)).await?;
+/// ```
+///
+/// Parameters other than `JobContext` and `Data<T>` are the job's arguments
+/// and must implement `Serialize` and `Deserialize`. Options: `name = "..."`
+/// (the registry name; default the function's), `crate = "..."`.
+#[proc_macro_attribute]
+pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
+    job::job(args.into(), item.into()).into()
 }

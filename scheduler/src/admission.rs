@@ -129,6 +129,12 @@ impl Admission {
     /// Resolves a registered target and checks the data it needs.
     pub(crate) fn resolve_target(&self, target: &mut Target, job_id: &str) -> Result<(), Error> {
         if let TargetInner::Registered(r) = &mut target.inner {
+            if let Some(why) = &r.invalid {
+                return Err(Error::new(
+                    ErrorKind::Args,
+                    format!("job `{job_id}`: {why}"),
+                ));
+            }
             let r = Arc::make_mut(r);
             let (name, func) = (&r.name, &mut r.func);
             let d = self.registry.get(name).ok_or_else(|| {

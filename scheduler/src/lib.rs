@@ -72,7 +72,7 @@ pub use trigger::Trigger;
 
 /// Declares a job that runs on a schedule (see `scheduler_macros::scheduled`).
 #[cfg(feature = "macros")]
-pub use scheduler_macros::scheduled;
+pub use scheduler_macros::{job, scheduled};
 
 /// Triggers: when jobs fire. A re-export of the `scheduler-triggers` crate.
 pub mod trigger {
@@ -81,9 +81,9 @@ pub mod trigger {
 
 /// The names most programs need.
 pub mod prelude {
-    #[cfg(feature = "macros")]
-    pub use crate::scheduled;
     pub use crate::trigger::{CronFields, CronTrigger, IntervalTrigger, Trigger, Zone};
+    #[cfg(feature = "macros")]
+    pub use crate::{job, scheduled};
     pub use crate::{
         Data, Event, EventMask, Executor, JobChanges, JobContext, JobSpec, Retry, Scheduler, Target,
     };
@@ -95,5 +95,6 @@ pub mod __private {
     pub use crate::context::FromJobContext;
     pub use futures_util::future::BoxFuture;
     pub use inventory;
+    pub use serde;
     pub use serde_json;
 }

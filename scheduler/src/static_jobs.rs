@@ -59,6 +59,7 @@ fn target(d: &JobDescriptor) -> Target {
             name: std::borrow::Cow::Borrowed(d.name),
             args: Arc::new(serde_json::Value::Null),
             func: Some(d.func),
+            invalid: None,
         })),
     }
 }

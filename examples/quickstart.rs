@@ -8,9 +8,33 @@ use std::time::Duration;
 
 use scheduler::prelude::*;
 
-/// The seed's `my_job(param1, param2)`.
-fn my_job(param1: i32, param2: &str) {
+/// The seed's `my_job(param1, param2)`: a named job, scheduled at run time
+/// with typed arguments (`my_job::with(100, "python")`).
+#[job]
+fn my_job(param1: i32, param2: String) {
     println!("  my_job({param1}, {param2:?}) ran");
+}
+
+/// `add_job(tick, 'interval', seconds=1)`, as a named job added below.
+#[job]
+fn tick(ctx: JobContext) {
+    println!(
+        "  interval job, run {} scheduled at {}",
+        ctx.run_id(),
+        ctx.scheduled_at().format("%H:%M:%S")
+    );
+}
+
+/// `add_job(..., 'cron', hour=0)`: declared, added when the scheduler starts.
+#[scheduled(fields(hour = 0))]
+fn at_midnight() {
+    println!("  cron job at hour 0");
+}
+
+/// `add_job(..., 'cron', hour=3)`.
+#[scheduled(fields(hour = 3))]
+fn at_three() {
+    println!("  cron job at hour 3");
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,38 +46,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // scheduler.add_job(my_job, 'date', run_date=..., args=[100, 'python'])
     let at = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
-    s.add_job(Target::from_blocking(|_ctx: JobContext| {
-        my_job(100, "python")
-    }))
-    .id("date-job")
-    .trigger(Trigger::at(at))
-    .send_blocking()?;
+    s.add_job(my_job::with(100, "python".into()))
+        .id("date-job")
+        .trigger(Trigger::at(at))
+        .send_blocking()?;
 
     // scheduler.add_job(tick, 'interval', seconds=1)
-    s.add_job(Target::from_blocking(|ctx: JobContext| {
-        println!(
-            "  interval job, run {} scheduled at {}",
-            ctx.run_id(),
-            ctx.scheduled_at().format("%H:%M:%S")
-        );
-    }))
-    .id("interval-job")
-    .trigger(Trigger::interval(Duration::from_secs(1))?)
-    .send_blocking()?;
-
-    // scheduler.add_job(nightly, 'cron', hour=0) and (..., 'cron', hour=3)
-    for hour in ["0", "3"] {
-        let fields = CronFields::new().hour(hour);
-        s.add_job(Target::from_blocking(move |_ctx: JobContext| {
-            println!("  cron job at hour {hour}")
-        }))
-        .id(format!("cron-hour-{hour}"))
-        .trigger(CronTrigger::from_fields(fields).build()?)
+    s.add_job(tick::with())
+        .id("interval-job")
+        .trigger(Trigger::interval(Duration::from_secs(1))?)
         .send_blocking()?;
-    }
 
     // scheduler.add_job(my_job, 'date', args=[...]): no date = run now
-    s.add_job(Target::from_blocking(|_ctx: JobContext| my_job(1, "now")))
+    s.add_job(my_job::with(1, "now".into()))
         .id("run-now")
         .send_blocking()?;
 

@@ -45,8 +45,13 @@ pub(crate) fn table(jobs: &[Job]) -> String {
                 j.id().to_owned(),
                 j.name().to_owned(),
                 describe(j.trigger()),
-                j.next_run_time()
-                    .map_or_else(|| "paused".to_owned(), |t| zone.localize(t).to_rfc3339()),
+                j.next_run_time().map_or_else(
+                    || "paused".to_owned(),
+                    |t| {
+                        zone.localize(t)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                    },
+                ),
             ]
         })
         .collect();

@@ -10,6 +10,7 @@ mod attr;
 mod expand;
 mod job;
 mod valid;
+mod wrapper;
 
 use proc_macro::TokenStream;
 

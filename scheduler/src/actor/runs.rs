@@ -83,47 +83,36 @@ impl SchedulerActor {
                 self.end_run(run_id);
             }
             Outcome::Failure(kind, error) => {
-                let retry = state
+                // A retry follows if the policy has one left and we are not shutting down.
+                let retry_at = state
                     .again
                     .as_ref()
                     .and_then(|a| a.retry)
-                    .filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled);
-                match retry {
-                    Some(r) if self.phase == Phase::Running => {
-                        let delay = r.delay(attempt);
-                        let retry_at = clock::add(self.clock.now(), delay);
-                        self.emit(Event::JobError {
-                            job_id,
-                            run_id,
-                            scheduled_at,
-                            attempt,
-                            kind,
-                            error,
-                            retry_at: Some(retry_at),
-                        });
-                        let sleep = self.clock.sleep_until(retry_at);
-                        let handle = ctx.spawn(sleep.into_actor(self).map(move |(), act, ctx| {
-                            act.retry(run_id);
-                            if act.is_stopped() {
-                                ctx.stop();
-                            }
-                        }));
-                        if let Some(state) = self.runs.get_mut(run_id) {
-                            state.retry = Some(handle);
-                        }
+                    .filter(|r| attempt <= r.retries && kind != FailureKind::Cancelled)
+                    .filter(|_| self.phase == Phase::Running)
+                    .map(|r| clock::add(self.clock.now(), r.delay(attempt)));
+                self.emit(Event::JobError {
+                    job_id,
+                    run_id,
+                    scheduled_at,
+                    attempt,
+                    kind,
+                    error,
+                    retry_at,
+                });
+                let Some(retry_at) = retry_at else {
+                    self.end_run(run_id);
+                    return;
+                };
+                let sleep = self.clock.sleep_until(retry_at);
+                let handle = ctx.spawn(sleep.into_actor(self).map(move |(), act, ctx| {
+                    act.retry(run_id);
+                    if act.is_stopped() {
+                        ctx.stop();
                     }
-                    _ => {
-                        self.emit(Event::JobError {
-                            job_id,
-                            run_id,
-                            scheduled_at,
-                            attempt,
-                            kind,
-                            error,
-                            retry_at: None,
-                        });
-                        self.end_run(run_id);
-                    }
+                }));
+                if let Some(state) = self.runs.get_mut(run_id) {
+                    state.retry = Some(handle);
                 }
             }
         }

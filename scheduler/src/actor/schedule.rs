@@ -89,19 +89,19 @@ impl SchedulerActor {
     /// Queues the job's next run (with jitter), replacing any queued entry.
     pub(crate) fn schedule(&mut self, slot: u32) {
         self.unschedule(slot);
-        let random = self.random();
-        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+        let Some(entry) = self.slots.get(slot as usize).and_then(Option::as_ref) else {
             return;
         };
-        let Some(at) = entry.next_run else { return };
-        let at = match entry.opts.jitter {
-            Some(j) => {
-                let following = entry.trigger.next_fire_time(Some(at), at);
-                Jitter::new(j).apply(at, following, random)
-            }
-            None => at,
-        };
-        entry.queued_seq = self.queue.push(at, slot);
+        let Some(mut at) = entry.next_run else { return };
+        if let Some(j) = entry.opts.jitter {
+            // Only jittered jobs pay for the following fire time and a random draw.
+            let following = entry.trigger.next_fire_time(Some(at), at);
+            at = Jitter::new(j).apply(at, following, self.random());
+        }
+        let seq = self.queue.push(at, slot);
+        if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
+            entry.queued_seq = seq;
+        }
     }
 
     pub(crate) fn unschedule(&mut self, slot: u32) {

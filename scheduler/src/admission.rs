@@ -49,6 +49,9 @@ pub(crate) struct Admission {
     /// Admitted jobs on their way to the actor, at most [`MAX_IN_FLIGHT`].
     in_flight: tokio::sync::Semaphore,
     rng: AtomicU64,
+    /// The options of the last job added with options of its own: jobs added
+    /// alike share one allocation.
+    last_options: Mutex<Arc<JobOptions>>,
 }
 
 impl Admission {
@@ -67,6 +70,7 @@ impl Admission {
             accepting: AtomicBool::new(true),
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id())),
+            last_options: Mutex::new(JobOptions::shared_default()),
         }
     }
 
@@ -76,6 +80,18 @@ impl Admission {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// `options` behind an `Arc`, shared with the job added before if equal.
+    fn share(&self, options: JobOptions) -> Arc<JobOptions> {
+        let mut last = match self.last_options.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if **last != options {
+            *last = Arc::new(options);
+        }
+        last.clone()
     }
 
     pub(crate) fn is_accepting(&self) -> bool {
@@ -184,7 +200,7 @@ impl Admission {
             Some(o) => {
                 o.check()
                     .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
-                Arc::new(o)
+                self.share(o)
             }
             None => JobOptions::shared_default(),
         };

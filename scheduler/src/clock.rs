@@ -125,3 +125,13 @@ pub(crate) fn add(base: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
         .and_then(|d| base.checked_add_signed(d))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
+
+/// Whether `t` is more than `grace` before `now` (`None`: never too late).
+/// Integer arithmetic: this runs once per fire.
+pub(crate) fn too_late(now: DateTime<Utc>, t: DateTime<Utc>, grace: Option<Duration>) -> bool {
+    let Some(grace) = grace else { return false };
+    let late = i128::from(now.timestamp() - t.timestamp()) * 1_000_000_000
+        + i128::from(now.timestamp_subsec_nanos())
+        - i128::from(t.timestamp_subsec_nanos());
+    late > 0 && late.unsigned_abs() > grace.as_nanos()
+}

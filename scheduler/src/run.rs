@@ -35,7 +35,13 @@ pub(crate) struct Tick {
     /// A light run (no retry, backlog, timeout or listener, not blocking) is
     /// not tracked by the scheduler: the executor releases the job's
     /// `max_instances` slot through this counter, and reports only failures.
-    pub(crate) light: Option<Arc<std::sync::atomic::AtomicU32>>,
+    pub(crate) light: Option<Light>,
+}
+
+/// How a light run releases its job's `max_instances` slot.
+pub(crate) struct Light {
+    /// The job's running counter; `None` for the last run of a job that is gone.
+    pub(crate) counter: Option<Arc<std::sync::atomic::AtomicU32>>,
 }
 
 /// Runs for one executor, from one wake-up of the scheduler.
@@ -218,13 +224,17 @@ pub(crate) async fn run_async(tick: Tick, env: Env) {
         // arbiter at the end of the shutdown deadline; the scheduler reports them).
         let own = tick.deadline.map(|_| env.shutdown.child_token());
         let ctx = tick.context(&env, own.clone());
-        let started = Instant::now();
+        // A light run's duration is read by nobody but a log line: without a
+        // subscriber it costs no clock reads.
+        let timed = tick.light.is_none() || tracing::enabled!(tracing::Level::ERROR);
+        let clock_start = timed.then(Instant::now);
+        let started = || clock_start.unwrap_or_else(Instant::now);
         let job = match tick.runnable.clone() {
             Runnable::Async(f) => f(ctx),
             Runnable::RegisteredAsync(f, args) => f(ctx, args),
             Runnable::Blocking(_) | Runnable::RegisteredBlocking(..) => {
                 // Boxed, so its state does not swell every async run's task.
-                return Box::pin(run_blocking_on_tokio(tick, env, ctx, started)).await;
+                return Box::pin(run_blocking_on_tokio(tick, env, ctx, started())).await;
             }
         };
         let job = AssertUnwindSafe(job)
@@ -241,11 +251,12 @@ pub(crate) async fn run_async(tick: Tick, env: Env) {
             } else {
                 outcome_of(result)
             };
-            report(&env, &tick, outcome, started.elapsed(), false);
+            let duration = clock_start.map_or(Duration::ZERO, |s| s.elapsed());
+            report(&env, &tick, outcome, duration, false);
             return;
         };
         let token = own.unwrap_or_else(|| env.shutdown.child_token());
-        Box::pin(run_with_timeout(tick, env, token, job, deadline, started)).await;
+        Box::pin(run_with_timeout(tick, env, token, job, deadline, started())).await;
     }
     .instrument(span)
     .await
@@ -402,7 +413,7 @@ fn report(env: &Env, tick: &Tick, outcome: Outcome, duration: Duration, still_ru
             tracing::error!(?kind, error = %msg, ?duration, "job run failed")
         }
     }
-    let Some(counter) = &tick.light else {
+    let Some(light) = &tick.light else {
         env.finished.push(RunFinished {
             run_id: tick.run_id,
             outcome,
@@ -412,7 +423,9 @@ fn report(env: &Env, tick: &Tick, outcome: Outcome, duration: Duration, still_ru
         });
         return;
     };
-    counter.fetch_sub(1, Ordering::AcqRel);
+    if let Some(counter) = &light.counter {
+        counter.fetch_sub(1, Ordering::AcqRel);
+    }
     if let Outcome::Failure(..) = outcome {
         let light = Some((tick.job_id.clone(), tick.scheduled_at));
         env.finished.push(RunFinished {

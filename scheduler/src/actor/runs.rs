@@ -199,8 +199,7 @@ impl SchedulerActor {
                 let now = self.clock.now();
                 let mut times = backlog.into_iter();
                 while let Some(run_time) = times.next() {
-                    let late = (now - run_time).to_std().unwrap_or(Duration::ZERO);
-                    if grace.is_some_and(|g| late > g) {
+                    if clock::too_late(now, run_time, grace) {
                         self.emit(Event::JobMissed {
                             job_id: state.job_id.clone(),
                             scheduled_at: run_time,
@@ -209,7 +208,7 @@ impl SchedulerActor {
                         continue;
                     }
                     continued = self
-                        .submit_with(state.slot, run_time, times.collect(), false)
+                        .submit_with(state.slot, run_time, times.collect(), false, false)
                         .is_some();
                     self.flush();
                     break;

@@ -2,7 +2,6 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
@@ -119,8 +118,11 @@ impl SchedulerActor {
         self.unschedule(slot);
         if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
             if announce {
-                // Freed in one lock per turn (see `flush`).
+                // Freed in one lock per batch (see `free_ids`).
                 self.freed_ids.push(entry.id.clone());
+                if self.freed_ids.len() >= DISPATCH_BATCH {
+                    self.free_ids();
+                }
             }
             self.free.push(slot);
             if announce && self.listened() {
@@ -176,18 +178,30 @@ impl SchedulerActor {
             return;
         }
         let now = self.clock.now();
-        while let Some(e) = self.queue.pop_due(now) {
-            let live = self
-                .slots
-                .get(e.slot as usize)
-                .and_then(Option::as_ref)
-                .is_some_and(|j| j.queued_seq == e.seq);
-            if !live {
-                self.queue.popped_stale();
-                continue;
+        let mut due = std::mem::take(&mut self.due);
+        loop {
+            // Runs whose next fire time is already due (jitter) come round again.
+            self.queue.take_due(now, &mut due);
+            if due.is_empty() {
+                break;
             }
-            self.process(e.slot, now);
+            for e in due.drain(..) {
+                let live = self
+                    .slots
+                    .get(e.slot as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|j| j.queued_seq == e.seq);
+                if !live {
+                    self.queue.popped_stale();
+                    continue;
+                }
+                self.process(e.slot, now);
+            }
         }
+        if due.capacity() > DUE_BUFFER_KEEP {
+            due = Vec::new();
+        }
+        self.due = due;
         self.flush();
         let slots = &self.slots;
         self.queue.compact(|e| {
@@ -253,12 +267,13 @@ impl SchedulerActor {
                 }
             } else if earlier.is_empty() {
                 // The common case: one run time, no allocation.
-                self.start_run(slot, &job_id, &opts, last, Vec::new(), now);
+                self.start_run(slot, &job_id, &opts, last, Vec::new(), now, next.is_none());
             } else {
                 earlier.push(last);
                 let mut times = earlier.into_iter();
                 if let Some(first) = times.next() {
-                    self.start_run(slot, &job_id, &opts, first, times.collect(), now);
+                    let last_run = next.is_none();
+                    self.start_run(slot, &job_id, &opts, first, times.collect(), now, last_run);
                 }
             }
         }
@@ -275,7 +290,8 @@ impl SchedulerActor {
 
     /// Starts a run for `first`, carrying the later run times of an uncoalesced
     /// backlog; run times past the grace time are reported as missed instead.
-    /// Returns whether a run started.
+    /// Returns whether a run started. `last_run`: the job is removed after it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn start_run(
         &mut self,
         slot: u32,
@@ -284,13 +300,13 @@ impl SchedulerActor {
         first: DateTime<Utc>,
         rest: Vec<DateTime<Utc>>,
         now: DateTime<Utc>,
+        last_run: bool,
     ) -> bool {
-        let missed = |t: DateTime<Utc>| {
-            let late = (now - t).to_std().unwrap_or(Duration::ZERO);
-            opts.misfire_grace_time.is_some_and(|g| late > g)
-        };
+        let missed = |t: DateTime<Utc>| clock::too_late(now, t, opts.misfire_grace_time);
         if !missed(first) {
-            return self.submit_with(slot, first, rest, true).is_some();
+            return self
+                .submit_with(slot, first, rest, true, last_run)
+                .is_some();
         }
         self.emit(Event::JobMissed {
             job_id: job_id.clone(),
@@ -308,7 +324,7 @@ impl SchedulerActor {
                 continue;
             }
             return self
-                .submit_with(slot, run_time, times.collect(), true)
+                .submit_with(slot, run_time, times.collect(), true, last_run)
                 .is_some();
         }
         false
@@ -316,16 +332,18 @@ impl SchedulerActor {
 
     /// Starts one run of the job at `slot` for `scheduled_at`.
     pub(crate) fn submit(&mut self, slot: u32, scheduled_at: DateTime<Utc>) -> Option<u64> {
-        self.submit_with(slot, scheduled_at, Vec::new(), true)
+        self.submit_with(slot, scheduled_at, Vec::new(), true, false)
     }
 
-    /// Starts a run; `take_slot` is false when it inherits the slot of the run before it.
+    /// Starts a run; `take_slot` is false when it inherits the slot of the
+    /// run before it; `last_run`: the job is removed right after this.
     pub(crate) fn submit_with(
         &mut self,
         slot: u32,
         scheduled_at: DateTime<Utc>,
         backlog: Vec<DateTime<Utc>>,
         take_slot: bool,
+        last_run: bool,
     ) -> Option<u64> {
         let listened = self.listened();
         let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
@@ -333,7 +351,6 @@ impl SchedulerActor {
         let job_id = entry.id.clone();
         let timeout = entry.opts.timeout;
         let executor = entry.executor as usize;
-        let counter = entry.running.get_or_insert_with(Arc::default).clone();
         let blocking = matches!(
             runnable,
             crate::target::Runnable::Blocking(_) | crate::target::Runnable::RegisteredBlocking(..)
@@ -343,6 +360,13 @@ impl SchedulerActor {
         // time out, abandon or tell anyone about when it succeeds.
         let light = !needs_again && timeout.is_none() && !blocking && !listened && take_slot;
         let name = entry.opts.name.clone();
+        // Nobody asks how many runs a job has once it is gone: its last light
+        // run (a one-shot job's only run) goes without a counter.
+        let counter = if light && last_run && entry.running.is_none() {
+            None
+        } else {
+            Some(entry.running.get_or_insert_with(Arc::default).clone())
+        };
         let run_id = if light {
             self.env.as_ref()?.in_flight.fetch_add(1, Ordering::SeqCst);
             self.runs.untracked_id()
@@ -366,12 +390,12 @@ impl SchedulerActor {
                 zombie: false,
                 blocking,
                 retry: None,
-                counter: counter.clone(),
+                counter: counter.clone().unwrap_or_default(),
                 again,
             };
             self.runs.insert(state)?
         };
-        if take_slot {
+        if let (true, Some(counter)) = (take_slot, &counter) {
             counter.fetch_add(1, Ordering::AcqRel);
         }
         let deadline = timeout.map(|t| clock::add(self.clock.now(), t));
@@ -384,7 +408,7 @@ impl SchedulerActor {
             attempt: 1,
             timeout,
             deadline,
-            light: light.then_some(counter),
+            light: light.then_some(crate::run::Light { counter }),
         };
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
@@ -404,23 +428,32 @@ impl SchedulerActor {
         Some(run_id)
     }
 
-    /// Sends the runs gathered in this turn, one message per executor, and
-    /// frees the ids of the jobs removed in it.
-    pub(crate) fn flush(&mut self) {
-        if !self.freed_ids.is_empty() {
-            let mut ids = self.admission.ids();
-            for id in self.freed_ids.drain(..) {
+    /// Frees the ids of removed jobs in the shared map, under one lock, while
+    /// their entries are still in the cache.
+    pub(crate) fn free_ids(&mut self) {
+        if self.freed_ids.is_empty() {
+            return;
+        }
+        let mut ids = self.admission.ids();
+        for id in self.freed_ids.drain(..) {
+            if let Some(slot) = ids.remove(&id) {
                 // Unless a job with that id was added again in this turn.
-                let live = ids
-                    .get(&id)
-                    .and_then(|slot| self.slots.get(*slot as usize))
+                let live = self
+                    .slots
+                    .get(slot as usize)
                     .and_then(Option::as_ref)
                     .is_some_and(|e| e.id == id);
-                if !live {
-                    ids.remove(&id);
+                if live {
+                    ids.insert(id, slot);
                 }
             }
         }
+    }
+
+    /// Sends the runs gathered in this turn, one message per executor, and
+    /// frees the ids of the jobs removed in it.
+    pub(crate) fn flush(&mut self) {
+        self.free_ids();
         for e in &mut self.executors {
             if !e.pending.is_empty() {
                 let batch = std::mem::take(&mut e.pending);

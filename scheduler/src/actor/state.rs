@@ -29,6 +29,10 @@ pub(crate) const DISPATCH_BATCH: usize = 1024;
 /// How long the timer sleeps at most, so a jump of the system clock is noticed.
 pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(60);
 
+/// The largest buffer of due entries kept between wake-ups (64 KiB); a
+/// larger one, from a burst, is given back.
+pub(crate) const DUE_BUFFER_KEEP: usize = 4096;
+
 /// A job as the actor keeps it.
 pub(crate) struct JobEntry {
     pub(crate) id: Arc<str>,
@@ -144,6 +148,8 @@ pub(crate) struct SchedulerActor {
     pub(crate) finished: Option<Arc<crate::run::FinishedSink>>,
     /// Ids of removed jobs, to free in the shared map at the end of the turn.
     pub(crate) freed_ids: Vec<Arc<str>>,
+    /// The entries due in this wake-up (kept between wake-ups, see [`DUE_BUFFER_KEEP`]).
+    pub(crate) due: Vec<crate::queue::Entry>,
     /// How many event streams are alive.
     pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
     /// What the executors share (light-run counters).
@@ -178,6 +184,7 @@ impl SchedulerActor {
             stopped,
             finished: None,
             freed_ids: Vec::new(),
+            due: Vec::new(),
             subscribers: Arc::default(),
             env: None,
         }

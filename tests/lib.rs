@@ -116,3 +116,84 @@ pub mod harness {
         move |e| matches!(e, Event::JobError { job_id, .. } if &**job_id == job)
     }
 }
+
+pub mod procs {
+    //! Looking at processes from the process-pool tests.
+
+    use std::time::{Duration, Instant};
+
+    /// Whether `pid` runs (a zombie has ended).
+    pub fn alive(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            // The state follows the command name in parentheses.
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+            Err(_) => false,
+        }
+    }
+
+    /// Waits (at most `secs`) until `pid` has ended; whether it did.
+    pub fn ended_within(pid: u32, secs: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if !alive(pid) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        !alive(pid)
+    }
+
+    /// Waits (at most 10 s) for a job to write its pid to `path`.
+    pub fn pid_in(path: &std::path::Path) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(pid) = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no pid in {} within 10 s",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The live child processes of this process.
+    pub fn children() -> Vec<u32> {
+        let me = std::process::id();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .ok()
+                    .and_then(|s| {
+                        let rest = s.rsplit_once(')')?.1.trim_start().to_owned();
+                        let mut f = rest.split_whitespace();
+                        let state = f.next()?.to_owned();
+                        let ppid: u32 = f.next()?.parse().ok()?;
+                        Some(ppid == me && state != "Z")
+                    })
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+
+    /// A fresh directory under the system's temporary directory.
+    pub fn temp_dir(name: &str) -> std::path::PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("scheduler-test-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    }
+}

@@ -58,8 +58,7 @@ async fn scheduled_functions_are_static_jobs() {
 async fn a_missing_data_is_reported_at_start() {
     let err = Scheduler::builder()
         .start_background()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::MissingData);
     assert!(err.to_string().contains("Data<Counter>"), "{err}");
 }

@@ -21,8 +21,7 @@ inventory::submit! { JobDescriptor::new("report", JobFn::Blocking(second)).path(
 fn duplicate_names_are_an_error_at_start_naming_both_functions() {
     let err = Scheduler::builder()
         .start_background()
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::DuplicateRegistration);
     let text = err.to_string();
     assert!(

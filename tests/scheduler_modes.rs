@@ -9,7 +9,7 @@ use tests::harness::t0;
 
 #[test]
 fn start_needs_a_running_system() {
-    let err = Scheduler::builder().start().err().expect("no System here");
+    let err = Scheduler::builder().start().expect_err("no System here");
     assert_eq!(err.kind(), ErrorKind::Start);
     assert!(err.to_string().contains("start_background"), "{err}");
 }

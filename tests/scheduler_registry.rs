@@ -84,8 +84,7 @@ async fn a_missing_data_is_an_error_at_start_naming_job_and_type() {
     let err = Scheduler::builder()
         .data(Sums(Mutex::new(Vec::new())))
         .start_background()
-        .err()
-        .expect("fails");
+        .expect_err("fails");
     assert_eq!(err.kind(), ErrorKind::MissingData);
     let text = err.to_string();
     assert!(

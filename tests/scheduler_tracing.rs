@@ -1,16 +1,38 @@
 //! Every run is a `tracing` span with the job's id and name, the run id, the
-//! scheduled time and the lateness.
+//! scheduled time and the lateness; a process-pool job's output is logged in it.
 
+mod process_jobs;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use scheduler::{Scheduler, Target};
+use scheduler::{Executor, Scheduler, Target};
 use tests::harness::{executed, start};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-struct Capture(Arc<Mutex<Vec<String>>>);
+const WORKER: &str = env!("CARGO_BIN_EXE_process_worker");
+
+/// Spans as "name fields", and events as "fields in <span>".
+#[derive(Default)]
+struct Captured {
+    spans: Vec<String>,
+    events: Vec<String>,
+    by_id: HashMap<u64, String>,
+}
+
+struct Capture {
+    seen: Arc<Mutex<Captured>>,
+    next: AtomicU64,
+}
+
+thread_local! {
+    static ENTERED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
 
 struct Fields(String);
 
@@ -27,22 +49,55 @@ impl Subscriber for Capture {
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
         let mut f = Fields(String::new());
         attrs.record(&mut f);
-        if let Ok(mut spans) = self.0.lock() {
-            spans.push(format!("{} {}", attrs.metadata().name(), f.0));
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let text = format!("{} {}", attrs.metadata().name(), f.0);
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.spans.push(text.clone());
+            seen.by_id.insert(id, text);
         }
-        Id::from_u64(1)
+        Id::from_u64(id)
     }
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, _: &Event<'_>) {}
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut f = Fields(String::new());
+        event.record(&mut f);
+        let current = ENTERED.with(|e| e.borrow().last().copied());
+        if let Ok(mut seen) = self.seen.lock() {
+            let span = current
+                .and_then(|id| seen.by_id.get(&id).cloned())
+                .unwrap_or_default();
+            let line = format!("{} {}in <{span}>", event.metadata().target(), f.0);
+            seen.events.push(line);
+        }
+    }
+    fn enter(&self, id: &Id) {
+        ENTERED.with(|e| e.borrow_mut().push(id.into_u64()));
+    }
+    fn exit(&self, _: &Id) {
+        ENTERED.with(|e| {
+            e.borrow_mut().pop();
+        });
+    }
+}
+
+fn capture() -> Arc<Mutex<Captured>> {
+    static SEEN: OnceLock<Arc<Mutex<Captured>>> = OnceLock::new();
+    SEEN.get_or_init(|| {
+        let seen = Arc::new(Mutex::new(Captured::default()));
+        let subscriber = Capture {
+            seen: seen.clone(),
+            next: AtomicU64::new(0),
+        };
+        tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+        seen
+    })
+    .clone()
 }
 
 #[tokio::test]
 async fn each_run_has_a_span_with_its_fields() {
-    let spans = Arc::new(Mutex::new(Vec::new()));
-    tracing::subscriber::set_global_default(Capture(spans.clone())).expect("first subscriber");
+    let seen = capture();
     let mut h = start(Scheduler::builder());
     h.sched
         .add_job(Target::from_async(|_ctx| async {}))
@@ -51,10 +106,10 @@ async fn each_run_has_a_span_with_its_fields() {
         .await
         .expect("added");
     h.expect("run", executed("report")).await;
-    let spans = spans.lock().expect("lock").clone();
+    let spans = seen.lock().expect("lock").spans.clone();
     let run = spans
         .iter()
-        .find(|s| s.starts_with("job_run"))
+        .find(|s| s.starts_with("job_run") && s.contains("job.id=report"))
         .unwrap_or_else(|| panic!("no run span in {spans:#?}"));
     for field in [
         "job.id=report",
@@ -64,6 +119,37 @@ async fn each_run_has_a_span_with_its_fields() {
         "lateness_ms=0",
     ] {
         assert!(run.contains(field), "`{run}` lacks `{field}`");
+    }
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_process_jobs_stdout_and_stderr_are_logged_in_its_run_span() {
+    let seen = capture();
+    let mut h = start(
+        Scheduler::builder().executor("default", Executor::process_pool_with_program(1, WORKER)),
+    );
+    h.sched
+        .add_job(process_jobs::proc_say::with("hello".into()))
+        .id("talker")
+        .await
+        .expect("added");
+    h.expect("run", executed("talker")).await;
+    let events = seen.lock().expect("lock").events.clone();
+    for (stream, text) in [
+        ("stdout", "stdout says hello"),
+        ("stderr", "stderr says hello"),
+    ] {
+        let line = events
+            .iter()
+            .find(|e| e.contains(text))
+            .unwrap_or_else(|| panic!("no `{text}` in {events:#?}"));
+        assert!(line.starts_with("scheduler::process"), "{line}");
+        assert!(line.contains(&format!("stream=\"{stream}\"")), "{line}");
+        assert!(
+            line.contains("job_run") && line.contains("job.id=talker"),
+            "{line}"
+        );
     }
     h.shutdown().await;
 }

@@ -7,6 +7,7 @@
 //! error the user's function is still emitted, so IDEs keep working.
 
 mod attr;
+mod entry;
 mod expand;
 mod job;
 mod valid;
@@ -49,4 +50,23 @@ pub fn scheduled(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
     job::job(args.into(), item.into()).into()
+}
+
+/// Marks the program's `main`: it first calls `scheduler::worker_main()`, so
+/// the binary can serve as its own process-pool worker, and an `async fn
+/// main` runs in an actix `System` (like `#[actix::main]`).
+///
+/// ```ignore
+/// #[scheduler::main]
+/// fn main() -> Result<(), scheduler::Error> {
+///     Scheduler::builder()
+///         .executor("cpu", Executor::process_pool(4))
+///         .run_blocking()
+/// }
+/// ```
+///
+/// The function takes no parameters and no generics. Option: `crate = "..."`.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::main(args.into(), item.into()).into()
 }

@@ -41,7 +41,8 @@ pub(crate) struct Admission {
     pub(crate) clock: SharedClock,
     pub(crate) registry: Arc<Registry>,
     pub(crate) data: Arc<DataMap>,
-    pub(crate) executors: Vec<Arc<str>>,
+    /// Executor names, and whether each is a process pool.
+    pub(crate) executors: Vec<(Arc<str>, bool)>,
     /// Every job id: its slot in the actor, or [`RESERVED`] while on its way there.
     ids: Mutex<FxHashMap<Arc<str>, u32>>,
     /// False once shutdown began.
@@ -59,7 +60,7 @@ impl Admission {
         clock: SharedClock,
         registry: Arc<Registry>,
         data: Arc<DataMap>,
-        executors: Vec<Arc<str>>,
+        executors: Vec<(Arc<str>, bool)>,
     ) -> Admission {
         Admission {
             clock,
@@ -128,10 +129,10 @@ impl Admission {
     pub(crate) fn executor_index(&self, name: &str) -> Result<u16, Error> {
         self.executors
             .iter()
-            .position(|e| &**e == name)
+            .position(|(e, _)| &**e == name)
             .and_then(|i| u16::try_from(i).ok())
             .ok_or_else(|| {
-                let known: Vec<&str> = self.executors.iter().map(|e| &**e).collect();
+                let known: Vec<&str> = self.executors.iter().map(|(e, _)| &**e).collect();
                 Error::new(
                     ErrorKind::UnknownExecutor,
                     format!(
@@ -140,6 +141,40 @@ impl Admission {
                     ),
                 )
             })
+    }
+
+    /// A process pool runs only registered functions, by name, without data.
+    pub(crate) fn check_executor_fits(
+        &self,
+        executor: u16,
+        target: &Target,
+        job_id: &str,
+    ) -> Result<(), Error> {
+        let Some((name, true)) = self.executors.get(usize::from(executor)) else {
+            return Ok(());
+        };
+        let TargetInner::Registered(r) = &target.inner else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "job `{job_id}`: executor `{name}` is a process pool, which runs registered job \
+                     functions (`#[job]`, `#[scheduled]`) by name in a worker process; a closure \
+                     cannot cross into another process"
+                ),
+            ));
+        };
+        if let Some(req) = self.registry.get(&r.name).and_then(|d| d.data.first()) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "job `{job_id}` (`{}`) needs `Data<{}>`, which a process-pool worker \
+                     (executor `{name}`) does not have; open the resource inside the job, or run \
+                     it on another executor",
+                    r.name, req.type_name
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Resolves a registered target and checks the data it needs.
@@ -208,6 +243,7 @@ impl Admission {
             .executor_index(&opts.executor)
             .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
         let mut target = spec.target;
+        self.check_executor_fits(executor, &target, &id)?;
         self.resolve_target(&mut target, &id)?;
         let trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
         let next_run = match spec.next_run_time {

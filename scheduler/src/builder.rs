@@ -8,13 +8,14 @@ use actix::prelude::*;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::actor::{ExecutorRef, SchedulerActor, StopExecutor};
+use crate::actor::{ExecutorKind, ExecutorRef, RestartExecutor, SchedulerActor, StopExecutor};
 use crate::admission::Admission;
 use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::data::{Data, DataMap};
 use crate::error::{Error, ErrorKind};
 use crate::executor::Executor;
 use crate::executor_async::AsyncExecutor;
+use crate::executor_process::ProcessExecutor;
 use crate::executor_threads::ThreadPoolExecutor;
 use crate::registry::Registry;
 use crate::run::RunEnv;
@@ -105,9 +106,14 @@ impl SchedulerBuilder {
             ));
         }
         let registry = Arc::new(Registry::collect()?);
+        let current_exe = self.check_process_pools()?;
         let now = self.clock.now();
         let data = Arc::new(self.data);
-        let names: Vec<Arc<str>> = self.executors.iter().map(|(n, _)| n.clone()).collect();
+        let names: Vec<(Arc<str>, bool)> = self
+            .executors
+            .iter()
+            .map(|(n, e)| (n.clone(), matches!(e, Executor::ProcessPool { .. })))
+            .collect();
         let admission = Arc::new(Admission::new(
             self.clock.clone(),
             registry.clone(),
@@ -142,32 +148,42 @@ impl SchedulerBuilder {
                 data,
                 grace: CANCEL_GRACE,
                 shutdown: token,
-                finished: Arc::new(crate::run::FinishedSink::new(ctx.address().recipient())),
-                released: ctx.address().recipient(),
+                finished: Arc::new(crate::run::FinishedSink::new(Some(
+                    ctx.address().recipient(),
+                ))),
+                released: Some(ctx.address().recipient()),
                 in_flight: Default::default(),
                 draining: Default::default(),
             });
             for (name, executor) in executors {
-                let threads = matches!(executor, Executor::ThreadPool { .. });
-                let (dispatch, stop) = match executor {
+                let (kind, dispatch, stop, restart) = match executor {
                     Executor::Async {
                         arbiters,
                         max_concurrency,
                     } => {
                         let a = AsyncExecutor::launch(arbiters, max_concurrency, env.clone());
-                        (a.clone().recipient(), a.recipient::<StopExecutor>())
+                        let (d, s, r) = recipients(a);
+                        (ExecutorKind::Async, d, s, r)
                     }
                     Executor::ThreadPool { threads } => {
-                        let a = ThreadPoolExecutor::new(threads, env.clone()).start();
-                        (a.clone().recipient(), a.recipient::<StopExecutor>())
+                        let a = ThreadPoolExecutor::launch(threads, env.clone());
+                        let (d, s, r) = recipients(a);
+                        (ExecutorKind::Threads, d, s, r)
+                    }
+                    Executor::ProcessPool { processes, program } => {
+                        let program = program.unwrap_or_else(|| current_exe.clone());
+                        let a = ProcessExecutor::launch(processes, program, env.clone());
+                        let (d, s, r) = recipients(a);
+                        (ExecutorKind::Processes, d, s, r)
                     }
                 };
                 act.executors.push(ExecutorRef {
                     name,
                     dispatch,
                     stop,
+                    restart,
                     pending: Vec::new(),
-                    threads,
+                    kind,
                 });
             }
             act.finished = Some(env.finished.clone());
@@ -186,6 +202,35 @@ impl SchedulerBuilder {
                 admission,
                 system: std::sync::Mutex::new(None),
             }),
+        })
+    }
+
+    /// A process pool re-runs this executable (unless given a program), which
+    /// must then have called [`crate::worker_main`]. Returns the executable.
+    fn check_process_pools(&self) -> Result<std::path::PathBuf, Error> {
+        let own = self
+            .executors
+            .iter()
+            .find(|(_, e)| matches!(e, Executor::ProcessPool { program: None, .. }));
+        let Some((name, _)) = own else {
+            return Ok(std::path::PathBuf::new());
+        };
+        if !crate::worker::is_prepared() {
+            return Err(Error::new(
+                ErrorKind::Start,
+                format!(
+                    "executor `{name}` is a process pool, which runs jobs in this executable re-entered \
+                     as a worker, but this program does not call `scheduler::worker_main()` at the \
+                     top of `main` (or use `#[scheduler::main]`); add that line, or give the pool \
+                     another program with `Executor::process_pool_with_program`"
+                ),
+            ));
+        }
+        std::env::current_exe().map_err(|e| {
+            Error::new(
+                ErrorKind::Start,
+                format!("executor `{name}`: cannot find the current executable to re-run as a worker: {e}"),
+            )
         })
     }
 
@@ -270,4 +315,20 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+type ExecutorRecipients = (
+    Recipient<crate::run::Dispatch>,
+    Recipient<StopExecutor>,
+    Recipient<RestartExecutor>,
+);
+
+fn recipients<A>(a: Addr<A>) -> ExecutorRecipients
+where
+    A: Actor<Context = Context<A>>
+        + Handler<crate::run::Dispatch>
+        + Handler<StopExecutor>
+        + Handler<RestartExecutor>,
+{
+    (a.clone().recipient(), a.clone().recipient(), a.recipient())
 }

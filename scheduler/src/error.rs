@@ -30,8 +30,12 @@ pub enum ErrorKind {
     NotRunning,
     /// A blocking method was called from inside an async runtime.
     BlockingInAsync,
-    /// The scheduler could not start (no actix System, thread spawn failed).
+    /// The scheduler could not start (no actix System, thread spawn failed,
+    /// a process pool in a binary that does not call `worker_main`).
     Start,
+    /// A job cannot run on a process-pool executor: a closure, or a job
+    /// function that needs `Data<T>`; or an executor cannot do what was asked.
+    Unsupported,
 }
 
 /// An error of the scheduler runtime: a kind and a message naming what is wrong.

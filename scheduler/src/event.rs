@@ -22,6 +22,11 @@ pub enum FailureKind {
     Timeout,
     /// The run was cancelled at the scheduler's shutdown deadline.
     Cancelled,
+    /// The process running the job (process-pool executor) ended without a
+    /// result: an exit code or a signal (abort, segfault, OOM kill).
+    Crash,
+    /// The executor running the job was restarted; the run was stopped.
+    ExecutorRestarted,
 }
 
 /// Something that happened in the scheduler.

@@ -7,7 +7,10 @@ use std::task::Poll;
 use actix::prelude::*;
 use tokio::sync::Semaphore;
 
-use crate::run::{self, Dispatch, Env};
+use tokio_util::sync::CancellationToken;
+
+use crate::actor::{RestartExecutor, StopExecutor};
+use crate::run::{self, Dispatch, Env, RunRef};
 
 /// Spreads runs over its arbiters round-robin; a semaphore bounds concurrency.
 pub(crate) struct AsyncExecutor {
@@ -15,20 +18,24 @@ pub(crate) struct AsyncExecutor {
     next: usize,
     permits: Arc<Semaphore>,
     env: Env,
+    /// Cancelled when this incarnation is restarted: drops its runs in flight.
+    kill: CancellationToken,
 }
 
 impl AsyncExecutor {
-    /// Starts the pool's arbiters and the executor actor on the first of them,
-    /// so dispatching runs in parallel with the scheduler's own thread.
+    /// Starts the pool's arbiters and the executor actor, under a supervisor,
+    /// on the first of them, so dispatching runs in parallel with the
+    /// scheduler's own thread.
     pub(crate) fn launch(arbiters: usize, max_concurrency: usize, env: Env) -> Addr<AsyncExecutor> {
         let arbiters: Vec<Arbiter> = (0..arbiters.max(1)).map(|_| Arbiter::new()).collect();
         let home = arbiters[0].handle();
         let permits = Arc::new(Semaphore::new(max_concurrency.max(1)));
-        AsyncExecutor::start_in_arbiter(&home, move |_| AsyncExecutor {
+        Supervisor::start_in_arbiter(&home, move |_| AsyncExecutor {
             arbiters,
             next: 0,
             permits,
             env,
+            kill: CancellationToken::new(),
         })
     }
 }
@@ -40,17 +47,41 @@ const SPAWN_CHUNK: usize = 64;
 impl Actor for AsyncExecutor {
     type Context = Context<Self>;
 
-    fn stopped(&mut self, _ctx: &mut Self::Context) {
-        for a in &self.arbiters {
-            a.stop();
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        // Nobody can reach it any more, so the supervisor will not restart it.
+        if !ctx.connected() {
+            for a in &self.arbiters {
+                a.stop();
+            }
         }
     }
 }
 
-impl Handler<crate::actor::StopExecutor> for AsyncExecutor {
+impl Supervised for AsyncExecutor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        tracing::warn!("async executor restarting; its runs in flight are stopped");
+        // Every run that went on as a task of its own is dropped and reported
+        // (a run that finished on its first poll was never in flight).
+        self.kill.cancel();
+        self.kill = CancellationToken::new();
+    }
+}
+
+impl Handler<RestartExecutor> for AsyncExecutor {
     type Result = ();
-    fn handle(&mut self, _: crate::actor::StopExecutor, ctx: &mut Self::Context) {
+    fn handle(&mut self, _: RestartExecutor, ctx: &mut Self::Context) {
         ctx.stop();
+    }
+}
+
+impl Handler<StopExecutor> for AsyncExecutor {
+    type Result = ();
+    /// For good: stopping the arbiters (this actor's among them) ends the
+    /// supervisor too, where `ctx.stop()` would have it restart the actor.
+    fn handle(&mut self, _: StopExecutor, _ctx: &mut Self::Context) {
+        for a in &self.arbiters {
+            a.stop();
+        }
     }
 }
 
@@ -72,18 +103,20 @@ impl Handler<Dispatch> for AsyncExecutor {
             }
             let env = self.env.clone();
             let permits = self.permits.clone();
+            let kill = self.kill.clone();
             let run_ids: Vec<u64> = part.iter().map(|t| t.run_id).collect();
             let spawned = arbiter.spawn(async move {
                 for (i, tick) in part.into_iter().enumerate() {
                     if i > 0 && i % SPAWN_CHUNK == 0 {
                         tokio::task::yield_now().await;
                     }
-                    let env = env.clone();
+                    let run_env = env.clone();
+                    let resolve = RunRef::of(&tick);
                     match permits.clone().try_acquire_owned() {
                         Ok(permit) => {
                             let mut run = Box::pin(async move {
                                 let _permit = permit;
-                                run::run_async(tick, env).await;
+                                run::run_async(tick, run_env).await;
                             });
                             // A quick job finishes on its first poll: run it here,
                             // without a task. Otherwise it goes on in a task of its
@@ -91,15 +124,16 @@ impl Handler<Dispatch> for AsyncExecutor {
                             let first =
                                 std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
                             if first.is_pending() {
-                                actix_rt::spawn(run);
+                                actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone()));
                             }
                         }
                         Err(_) => {
                             let permits = permits.clone();
-                            actix_rt::spawn(async move {
+                            let run = async move {
                                 let _permit = permits.acquire_owned().await;
-                                run::run_async(tick, env).await;
-                            });
+                                run::run_async(tick, run_env).await;
+                            };
+                            actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone()));
                         }
                     }
                 }
@@ -119,5 +153,19 @@ impl Handler<Dispatch> for AsyncExecutor {
                 }
             }
         }
+    }
+}
+
+/// A run in a task of its own: dropped and reported when the executor restarts.
+async fn in_flight(
+    run: impl Future<Output = ()>,
+    resolve: RunRef,
+    env: Env,
+    kill: CancellationToken,
+) {
+    tokio::select! {
+        biased;
+        () = run => {}
+        () = kill.cancelled() => resolve.restarted(&env),
     }
 }

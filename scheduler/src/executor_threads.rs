@@ -5,6 +5,7 @@ use std::time::Instant;
 use actix::prelude::*;
 use futures_util::FutureExt;
 
+use crate::actor::{RestartExecutor, StopExecutor};
 use crate::context::{JobContext, JobResult};
 use crate::run::{self, Dispatch, Env};
 use crate::target::Runnable;
@@ -37,17 +38,27 @@ impl Handler<RunBlocking> for Worker {
 pub(crate) struct ThreadPoolExecutor {
     workers: Addr<Worker>,
     env: Env,
+    /// Its own arbiter, stopped at shutdown.
+    arbiter: ArbiterHandle,
 }
 
 impl ThreadPoolExecutor {
-    pub(crate) fn new(threads: usize, env: Env) -> ThreadPoolExecutor {
+    /// Starts the worker threads, and the front actor under a supervisor on
+    /// an arbiter of its own.
+    pub(crate) fn launch(threads: usize, env: Env) -> Addr<ThreadPoolExecutor> {
         let workers = SyncArbiter::start(threads.max(1), || Worker {
             rt: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .ok(),
         });
-        ThreadPoolExecutor { workers, env }
+        let arbiter = Arbiter::new().handle();
+        let home = arbiter.clone();
+        Supervisor::start_in_arbiter(&home, move |_| ThreadPoolExecutor {
+            workers,
+            env,
+            arbiter,
+        })
     }
 }
 
@@ -55,17 +66,35 @@ impl Actor for ThreadPoolExecutor {
     type Context = Context<Self>;
 }
 
-impl Handler<crate::actor::StopExecutor> for ThreadPoolExecutor {
+impl Supervised for ThreadPoolExecutor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        // Its runs are on the worker threads, watched by tasks that are not
+        // this actor's: they go on and report when their threads return.
+        tracing::warn!(
+            "thread-pool executor restarting; blocking runs cannot be stopped and go on"
+        );
+    }
+}
+
+impl Handler<RestartExecutor> for ThreadPoolExecutor {
     type Result = ();
-    fn handle(&mut self, _: crate::actor::StopExecutor, ctx: &mut Self::Context) {
+    fn handle(&mut self, _: RestartExecutor, ctx: &mut Self::Context) {
         ctx.stop();
+    }
+}
+
+impl Handler<StopExecutor> for ThreadPoolExecutor {
+    type Result = ();
+    fn handle(&mut self, _: StopExecutor, _ctx: &mut Self::Context) {
+        // For good: the arbiter ends, and the supervisor with it.
+        self.arbiter.stop();
     }
 }
 
 impl Handler<Dispatch> for ThreadPoolExecutor {
     type Result = ();
 
-    fn handle(&mut self, msg: Dispatch, ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: Dispatch, _ctx: &mut Self::Context) {
         for tick in msg.0 {
             let env = self.env.clone();
             let own = tick.deadline.map(|_| env.shutdown.child_token());
@@ -77,9 +106,8 @@ impl Handler<Dispatch> for ThreadPoolExecutor {
             });
             let completion =
                 request.map(|r| r.unwrap_or_else(|_| Err("the worker thread stopped".to_owned())));
-            ctx.spawn(
-                run::supervise_blocking(tick, env, completion, started, own).into_actor(self),
-            );
+            // Not `ctx.spawn`: the run must outlive a restart of this actor.
+            actix_rt::spawn(run::supervise_blocking(tick, env, completion, started, own));
         }
     }
 }

@@ -42,12 +42,16 @@ mod error;
 mod event;
 mod executor;
 mod executor_async;
+#[cfg(unix)]
+mod executor_process;
 mod executor_threads;
 mod fxhash;
 mod job;
 mod messages;
 mod options;
 mod print;
+#[cfg(unix)]
+mod process_run;
 mod queue;
 mod registry;
 mod run;
@@ -55,6 +59,8 @@ mod run_table;
 mod scheduler;
 mod static_jobs;
 mod target;
+#[cfg(unix)]
+mod worker;
 
 pub use builder::SchedulerBuilder;
 pub use clock::{Clock, Sleep, SystemClock, TestClock};
@@ -69,10 +75,12 @@ pub use registry::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, Static
 pub use scheduler::{AddJob, Blocking, Scheduler};
 pub use target::Target;
 pub use trigger::Trigger;
+#[cfg(unix)]
+pub use worker::worker_main;
 
 /// Declares a job that runs on a schedule (see `scheduler_macros::scheduled`).
 #[cfg(feature = "macros")]
-pub use scheduler_macros::{job, scheduled};
+pub use scheduler_macros::{job, main, scheduled};
 
 /// Triggers: when jobs fire. A re-export of the `scheduler-triggers` crate.
 pub mod trigger {
@@ -93,8 +101,15 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::FromJobContext;
+    pub use actix_rt;
     pub use futures_util::future::BoxFuture;
     pub use inventory;
     pub use serde;
     pub use serde_json;
+
+    /// What `#[scheduler::main]` calls first.
+    pub fn worker_main() {
+        #[cfg(unix)]
+        crate::worker_main();
+    }
 }

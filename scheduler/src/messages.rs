@@ -99,6 +99,12 @@ pub(crate) struct SetPaused(pub(crate) bool);
 handler!(SetPaused, (), |act, m, ctx| act.set_paused(m.0, ctx));
 
 #[derive(Message)]
+#[rtype(result = "Result<(), Error>")]
+pub(crate) struct RestartExecutorNamed(pub(crate) String);
+handler!(RestartExecutorNamed, Result<(), Error>, |act, m, ctx| act
+    .restart_executor(&m.0));
+
+#[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Wakeup;
 handler!(Wakeup, (), |act, m, ctx| act.wake(ctx));

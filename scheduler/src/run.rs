@@ -39,6 +39,7 @@ pub(crate) struct Tick {
 }
 
 /// How a light run releases its job's `max_instances` slot.
+#[derive(Clone)]
 pub(crate) struct Light {
     /// The job's running counter; `None` for the last run of a job that is gone.
     pub(crate) counter: Option<Arc<std::sync::atomic::AtomicU32>>,
@@ -77,11 +78,12 @@ pub(crate) struct DrainFinished;
 /// message: only the report that finds the queue empty sends [`DrainFinished`].
 pub(crate) struct FinishedSink {
     queue: std::sync::Mutex<Vec<RunFinished>>,
-    notify: Recipient<DrainFinished>,
+    /// `None` in a process-pool worker, which has no scheduler to tell.
+    notify: Option<Recipient<DrainFinished>>,
 }
 
 impl FinishedSink {
-    pub(crate) fn new(notify: Recipient<DrainFinished>) -> FinishedSink {
+    pub(crate) fn new(notify: Option<Recipient<DrainFinished>>) -> FinishedSink {
         FinishedSink {
             queue: std::sync::Mutex::new(Vec::new()),
             notify,
@@ -100,14 +102,16 @@ impl FinishedSink {
                 q.len() == 1
             }
         };
-        if first {
-            self.notify.do_send(DrainFinished);
+        if let (true, Some(notify)) = (first, &self.notify) {
+            notify.do_send(DrainFinished);
         }
     }
 
     /// Wakes the scheduler to look at its reports and counters.
     pub(crate) fn poke(&self) {
-        self.notify.do_send(DrainFinished);
+        if let Some(notify) = &self.notify {
+            notify.do_send(DrainFinished);
+        }
     }
 
     /// Every waiting report.
@@ -142,7 +146,23 @@ pub(crate) struct RunEnv {
     pub(crate) in_flight: std::sync::atomic::AtomicUsize,
     /// Set when shutdown waits for runs: the last light run pokes the scheduler.
     pub(crate) draining: std::sync::atomic::AtomicBool,
-    pub(crate) released: Recipient<RunReleased>,
+    pub(crate) released: Option<Recipient<RunReleased>>,
+}
+
+impl RunEnv {
+    /// An environment with no scheduler behind it: a process-pool worker's.
+    pub(crate) fn detached(clock: SharedClock, data: Arc<DataMap>) -> RunEnv {
+        RunEnv {
+            clock,
+            data,
+            grace: crate::builder::CANCEL_GRACE,
+            shutdown: CancellationToken::new(),
+            finished: Arc::new(FinishedSink::new(None)),
+            in_flight: Default::default(),
+            draining: Default::default(),
+            released: None,
+        }
+    }
 }
 
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -175,7 +195,7 @@ impl Tick {
         }
     }
 
-    fn span(&self, env: &Env) -> tracing::Span {
+    pub(crate) fn span(&self, env: &Env) -> tracing::Span {
         if !tracing::enabled!(tracing::Level::INFO) {
             return tracing::Span::none();
         }
@@ -232,6 +252,14 @@ pub(crate) async fn run_async(tick: Tick, env: Env) {
         let job = match tick.runnable.clone() {
             Runnable::Async(f) => f(ctx),
             Runnable::RegisteredAsync(f, args) => f(ctx, args),
+            Runnable::Process(..) => {
+                let outcome = Outcome::Failure(
+                    FailureKind::Error,
+                    "a process-pool job reached an in-process executor".to_owned(),
+                );
+                report(&env, &tick, outcome, Duration::ZERO, false);
+                return;
+            }
             Runnable::Blocking(_) | Runnable::RegisteredBlocking(..) => {
                 // Boxed, so its state does not swell every async run's task.
                 return Box::pin(run_blocking_on_tokio(tick, env, ctx, started())).await;
@@ -353,6 +381,9 @@ pub(crate) fn call_blocking(
                 "no runtime on this thread for an async job",
             )),
         },
+        Runnable::Process(..) => Err(crate::context::JobError::new(
+            "a process-pool job reached an in-process executor",
+        )),
     }))
     .map_err(|p| panic_message(&*p))
 }
@@ -398,24 +429,53 @@ pub(crate) async fn supervise_blocking(
             );
             let _ = completion.await;
             tracing::warn!(elapsed = ?started.elapsed(), "timed-out blocking run returned; slot released");
-            env.released.do_send(RunReleased {
-                run_id: tick.run_id,
-            });
+            if let Some(released) = &env.released {
+                released.do_send(RunReleased {
+                    run_id: tick.run_id,
+                });
+            }
         }
     }
 }
 
-fn report(env: &Env, tick: &Tick, outcome: Outcome, duration: Duration, still_running: bool) {
-    use std::sync::atomic::Ordering;
+pub(crate) fn report(
+    env: &Env,
+    tick: &Tick,
+    outcome: Outcome,
+    duration: Duration,
+    still_running: bool,
+) {
     match &outcome {
         Outcome::Success => tracing::info!(?duration, "job run succeeded"),
         Outcome::Failure(kind, msg) => {
             tracing::error!(?kind, error = %msg, ?duration, "job run failed")
         }
     }
-    let Some(light) = &tick.light else {
+    settle(
+        env,
+        tick.run_id,
+        tick.light.as_ref(),
+        || (tick.job_id.clone(), tick.scheduled_at),
+        outcome,
+        duration,
+        still_running,
+    );
+}
+
+/// Tells the scheduler how a run ended; a light run releases its own slot.
+fn settle(
+    env: &Env,
+    run_id: u64,
+    light: Option<&Light>,
+    job: impl FnOnce() -> (Arc<str>, DateTime<Utc>),
+    outcome: Outcome,
+    duration: Duration,
+    still_running: bool,
+) {
+    use std::sync::atomic::Ordering;
+    let Some(light) = light else {
         env.finished.push(RunFinished {
-            run_id: tick.run_id,
+            run_id,
             outcome,
             duration,
             still_running,
@@ -427,17 +487,55 @@ fn report(env: &Env, tick: &Tick, outcome: Outcome, duration: Duration, still_ru
         counter.fetch_sub(1, Ordering::AcqRel);
     }
     if let Outcome::Failure(..) = outcome {
-        let light = Some((tick.job_id.clone(), tick.scheduled_at));
         env.finished.push(RunFinished {
-            run_id: tick.run_id,
+            run_id,
             outcome,
             duration,
             still_running,
-            light,
+            light: Some(job()),
         });
     }
     if env.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 && env.draining.load(Ordering::SeqCst) {
         env.finished.poke();
+    }
+}
+
+/// What it takes to resolve a run whose future was dropped (its executor
+/// restarted): kept beside the run's task.
+pub(crate) struct RunRef {
+    run_id: u64,
+    job_id: Arc<str>,
+    scheduled_at: DateTime<Utc>,
+    light: Option<Light>,
+}
+
+impl RunRef {
+    pub(crate) fn of(tick: &Tick) -> RunRef {
+        RunRef {
+            run_id: tick.run_id,
+            job_id: tick.job_id.clone(),
+            scheduled_at: tick.scheduled_at,
+            light: tick.light.clone(),
+        }
+    }
+
+    /// The run was stopped because its executor restarted.
+    pub(crate) fn restarted(self, env: &Env) {
+        tracing::error!(job.id = %self.job_id, run.id = self.run_id, "run stopped: its executor restarted");
+        let outcome = Outcome::Failure(
+            FailureKind::ExecutorRestarted,
+            "the executor was restarted; the run was stopped".to_owned(),
+        );
+        let (job_id, at) = (self.job_id, self.scheduled_at);
+        settle(
+            env,
+            self.run_id,
+            self.light.as_ref(),
+            || (job_id, at),
+            outcome,
+            Duration::ZERO,
+            false,
+        );
     }
 }
 

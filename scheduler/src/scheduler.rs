@@ -53,6 +53,14 @@ pub(crate) struct Inner {
     pub(crate) system: Mutex<Option<System>>,
 }
 
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("shut_down", &self.is_shutdown())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Scheduler {
     /// A builder.
     pub fn builder() -> SchedulerBuilder {
@@ -184,6 +192,25 @@ impl Scheduler {
     /// Makes the scheduler look at its queue now (after changing the clock, say).
     pub async fn wakeup(&self) -> Result<(), Error> {
         self.ask(Wakeup).await
+    }
+
+    /// Stops the executor `name` so that its supervisor restarts it: for an
+    /// executor that is stuck. Its runs in flight are resolved as failed
+    /// ([`crate::FailureKind::ExecutorRestarted`], retried if their job has
+    /// retries left): async runs are dropped, process runs' children killed.
+    /// A thread pool's runs cannot be stopped: they go on and report when
+    /// their threads return. Error: no executor has this name.
+    ///
+    /// ```
+    /// # use scheduler::Scheduler;
+    /// let sched = Scheduler::builder().start_background()?;
+    /// sched.blocking().restart_executor("default")?;
+    /// assert!(sched.blocking().restart_executor("nope").is_err());
+    /// # sched.blocking().shutdown(true)?;
+    /// # Ok::<(), scheduler::Error>(())
+    /// ```
+    pub async fn restart_executor(&self, name: &str) -> Result<(), Error> {
+        self.ask(RestartExecutorNamed(name.to_owned())).await?
     }
 
     /// Shuts down: no new runs; with `wait`, waits for running jobs. Emits
@@ -345,6 +372,8 @@ blocking_methods! {
     fn resume() -> ();
     /// See [`Scheduler::wakeup`].
     fn wakeup() -> ();
+    /// See [`Scheduler::restart_executor`].
+    fn restart_executor(name: &str) -> ();
     /// See [`Scheduler::shutdown`].
     fn shutdown(wait: bool) -> ();
     /// See [`Scheduler::shutdown_with_deadline`].

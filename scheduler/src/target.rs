@@ -70,6 +70,8 @@ pub(crate) enum Runnable {
         fn(JobContext, &serde_json::Value) -> JobResult,
         Arc<serde_json::Value>,
     ),
+    /// A registered function by name, for a worker process.
+    Process(Arc<str>, Arc<serde_json::Value>),
 }
 
 impl Target {
@@ -161,6 +163,14 @@ impl Target {
     /// Whether this target can be persisted (a registered function).
     pub fn is_persistable(&self) -> bool {
         matches!(self.inner, Inner::Registered(_))
+    }
+
+    /// How a process pool runs it: by name (only a registered function).
+    pub(crate) fn process_runnable(&self) -> Option<Runnable> {
+        match &self.inner {
+            Inner::Registered(r) => Some(Runnable::Process(Arc::from(&*r.name), r.args.clone())),
+            _ => None,
+        }
     }
 
     pub(crate) fn runnable(&self) -> Option<Runnable> {

@@ -77,8 +77,9 @@ impl SchedulerActor {
         let executor = self.admission.executor_index(&opts.executor)?;
         if let Some(t) = changes.target {
             target = t;
-            self.admission.resolve_target(&mut target, id)?;
         }
+        self.admission.check_executor_fits(executor, &target, id)?;
+        self.admission.resolve_target(&mut target, id)?;
         let entry = self
             .entry_mut(slot)
             .ok_or_else(|| Error::job_not_found(id))?;
@@ -122,6 +123,23 @@ impl SchedulerActor {
         self.arm(ctx);
         self.emit(Event::JobModified { job_id });
         self.job(slot).ok_or_else(|| Error::job_not_found(id))
+    }
+
+    /// Stops the executor `name` so that its supervisor restarts it.
+    pub(crate) fn restart_executor(&mut self, name: &str) -> Result<(), Error> {
+        let e = self
+            .executors
+            .iter()
+            .find(|e| &*e.name == name)
+            .ok_or_else(|| {
+                Error::new(
+                    crate::error::ErrorKind::UnknownExecutor,
+                    format!("no executor is named `{name}`"),
+                )
+            })?;
+        tracing::warn!(executor = name, "restarting the executor");
+        e.restart.do_send(RestartExecutor);
+        Ok(())
     }
 
     pub(crate) fn pause_job(&mut self, id: &str) -> Result<Job, Error> {

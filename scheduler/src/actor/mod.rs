@@ -7,4 +7,6 @@ mod schedule;
 mod shutdown;
 mod state;
 
-pub(crate) use state::{ExecutorRef, JobEntry, SchedulerActor, StopExecutor};
+pub(crate) use state::{
+    ExecutorKind, ExecutorRef, JobEntry, RestartExecutor, SchedulerActor, StopExecutor,
+};

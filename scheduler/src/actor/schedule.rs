@@ -347,18 +347,27 @@ impl SchedulerActor {
     ) -> Option<u64> {
         let listened = self.listened();
         let entry = self.slots.get_mut(slot as usize)?.as_mut()?;
-        let runnable = entry.target.runnable()?;
+        let executor = entry.executor as usize;
+        let kind = self.executors.get(executor)?.kind;
+        let runnable = match kind {
+            ExecutorKind::Processes => entry.target.process_runnable()?,
+            _ => entry.target.runnable()?,
+        };
         let job_id = entry.id.clone();
         let timeout = entry.opts.timeout;
-        let executor = entry.executor as usize;
         let blocking = matches!(
             runnable,
             crate::target::Runnable::Blocking(_) | crate::target::Runnable::RegisteredBlocking(..)
-        ) || self.executors.get(executor).is_some_and(|e| e.threads);
+        ) || kind == ExecutorKind::Threads;
         let needs_again = entry.opts.retry.is_some() || !backlog.is_empty();
         // A light run is left to its executor: nothing to retry, continue,
         // time out, abandon or tell anyone about when it succeeds.
-        let light = !needs_again && timeout.is_none() && !blocking && !listened && take_slot;
+        let light = !needs_again
+            && timeout.is_none()
+            && kind == ExecutorKind::Async
+            && !blocking
+            && !listened
+            && take_slot;
         let name = entry.opts.name.clone();
         // Nobody asks how many runs a job has once it is gone: its last light
         // run (a one-shot job's only run) goes without a counter.

@@ -105,15 +105,32 @@ pub(crate) struct ExecutorRef {
     pub(crate) name: Arc<str>,
     pub(crate) dispatch: Recipient<Dispatch>,
     pub(crate) stop: Recipient<StopExecutor>,
+    /// Asks the executor actor to stop, so its supervisor restarts it.
+    pub(crate) restart: Recipient<RestartExecutor>,
     pub(crate) pending: Vec<Tick>,
-    /// A thread pool: its runs cannot be cancelled, only abandoned.
-    pub(crate) threads: bool,
+    pub(crate) kind: ExecutorKind,
 }
 
-/// Asks an executor actor to stop.
+/// What an executor runs jobs on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ExecutorKind {
+    Async,
+    /// A thread pool: its runs cannot be cancelled, only abandoned.
+    Threads,
+    /// Child processes: only registered functions, by name.
+    Processes,
+}
+
+/// Asks an executor actor to stop for good (the scheduler shut down).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct StopExecutor;
+
+/// Asks an executor actor to stop so that its supervisor restarts it; the
+/// runs it had in flight are resolved.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct RestartExecutor;
 
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub(crate) enum Phase {

@@ -1,0 +1,152 @@
+//! The process-pool executor actor: registered jobs in child processes, at
+//! most `n` at a time, under an `actix::Supervisor`.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use tokio_util::sync::CancellationToken;
+
+use crate::actor::{RestartExecutor, StopExecutor};
+use crate::event::FailureKind;
+use crate::run::{self, Dispatch, Env, Outcome, Tick};
+
+/// Hands runs to child processes; the runs themselves are tasks on the
+/// executor's arbiter, so they outlive a restart of this actor (which kills
+/// their children and resolves them).
+pub(crate) struct ProcessExecutor {
+    program: Arc<PathBuf>,
+    processes: usize,
+    running: usize,
+    waiting: VecDeque<Tick>,
+    env: Env,
+    /// Cancelled when this incarnation is restarted or stopped: kills its children.
+    kill: CancellationToken,
+    stopping: bool,
+    arbiter: ArbiterHandle,
+}
+
+impl ProcessExecutor {
+    /// Starts the executor on an arbiter of its own, under a supervisor.
+    pub(crate) fn launch(processes: usize, program: PathBuf, env: Env) -> Addr<ProcessExecutor> {
+        let arbiter = Arbiter::new();
+        let handle = arbiter.handle();
+        let home = handle.clone();
+        Supervisor::start_in_arbiter(&home, move |_| ProcessExecutor {
+            program: Arc::new(program),
+            processes: processes.max(1),
+            running: 0,
+            waiting: VecDeque::new(),
+            env,
+            kill: CancellationToken::new(),
+            stopping: false,
+            arbiter: handle,
+        })
+    }
+
+    /// Starts waiting runs while there is room.
+    fn start_runs(&mut self, ctx: &mut Context<Self>) {
+        while self.running < self.processes && !self.stopping {
+            let Some(tick) = self.waiting.pop_front() else {
+                break;
+            };
+            self.running += 1;
+            let (env, program, kill) = (self.env.clone(), self.program.clone(), self.kill.clone());
+            let me = ctx.address();
+            // Not `ctx.spawn`: a run must survive a restart of this actor to
+            // report how it ended.
+            actix_rt::spawn(async move {
+                crate::process_run::run_process(tick, env, &program, kill).await;
+                me.do_send(ProcessDone);
+            });
+        }
+    }
+
+    fn fail_waiting(&mut self, why: &str) {
+        for tick in self.waiting.drain(..) {
+            let outcome = Outcome::Failure(FailureKind::Cancelled, why.to_owned());
+            run::report(&self.env, &tick, outcome, std::time::Duration::ZERO, false);
+        }
+    }
+}
+
+impl Actor for ProcessExecutor {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        // Nobody can reach it any more, so the supervisor will not restart it.
+        if !ctx.connected() {
+            self.stopping = true;
+            self.kill.cancel();
+        }
+    }
+}
+
+impl Supervised for ProcessExecutor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
+        tracing::warn!(
+            running = self.running,
+            "process-pool executor restarting; its running children are killed"
+        );
+        // Each run kills its child, reaps it and reports `ExecutorRestarted`;
+        // waiting runs stay queued for the new incarnation.
+        self.kill.cancel();
+        self.kill = CancellationToken::new();
+    }
+}
+
+/// A run's task ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct ProcessDone;
+
+impl Handler<ProcessDone> for ProcessExecutor {
+    type Result = ();
+    fn handle(&mut self, _: ProcessDone, ctx: &mut Self::Context) {
+        self.running = self.running.saturating_sub(1);
+        if self.stopping && self.running == 0 {
+            self.arbiter.stop();
+            return;
+        }
+        self.start_runs(ctx);
+    }
+}
+
+impl Handler<Dispatch> for ProcessExecutor {
+    type Result = ();
+    fn handle(&mut self, msg: Dispatch, ctx: &mut Self::Context) {
+        if self.stopping {
+            self.waiting.extend(msg.0);
+            self.fail_waiting("the scheduler shut down before the run started");
+            return;
+        }
+        self.waiting.extend(msg.0);
+        self.start_runs(ctx);
+    }
+}
+
+impl Handler<RestartExecutor> for ProcessExecutor {
+    type Result = ();
+    fn handle(&mut self, _: RestartExecutor, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl Handler<StopExecutor> for ProcessExecutor {
+    type Result = ();
+    /// The scheduler is done: no child may outlive it. Waiting runs fail,
+    /// running children are killed (after the shutdown's SIGTERM and grace),
+    /// and the arbiter stops once every child is reaped.
+    fn handle(&mut self, _: StopExecutor, _ctx: &mut Self::Context) {
+        self.stopping = true;
+        self.fail_waiting("the scheduler shut down before the run started");
+        self.kill.cancel();
+        if self.running == 0 {
+            self.arbiter.stop();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Job functions for the process-pool tests: registered in the test binaries
+//! (so `add_job` finds them) and in the `process_worker` binary that runs them.
+//! Each misbehaves in its own way.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Write;
+use std::time::Duration;
+
+use scheduler::{job, Data, JobContext};
+
+/// Succeeds.
+#[job]
+pub fn proc_ok() {}
+
+/// Returns an error with `message`.
+#[job]
+pub fn proc_error(message: String) -> Result<(), String> {
+    Err(message)
+}
+
+/// Panics with `message`.
+#[job]
+pub fn proc_panic(message: String) {
+    panic!("{message}");
+}
+
+/// Aborts the process.
+#[job]
+pub fn proc_abort() {
+    eprintln!("about to abort");
+    std::process::abort();
+}
+
+/// Dies of SIGSEGV, as a segmentation fault does. (Rust's own SIGSEGV
+/// handler lets the first one pass, as it is no stack overflow, and restores
+/// the default action; the second one kills.)
+#[job]
+pub fn proc_segv() {
+    let me = rustix::process::getpid();
+    for _ in 0..10 {
+        let _ = rustix::process::kill_process(me, rustix::process::Signal::SEGV);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Dies of SIGKILL, as a process the OOM killer picked does.
+#[job]
+pub fn proc_killed() {
+    let me = rustix::process::getpid();
+    let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
+    std::thread::sleep(Duration::from_secs(5));
+}
+
+/// Writes a line to stderr, then exits with `code` (no result).
+#[job]
+pub fn proc_exit(code: i32) {
+    eprintln!("giving up with code {code}");
+    std::process::exit(code);
+}
+
+/// Writes `megabytes` of text to stdout, in lines of 1 KiB and one long line.
+#[job]
+pub fn proc_spam(megabytes: usize) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    let line = "x".repeat(1023);
+    for _ in 0..megabytes * 1024 {
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    out.write_all(&vec![b'y'; 100_000])
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Prints a line on each stream.
+#[job]
+pub fn proc_say(text: String) {
+    println!("stdout says {text}");
+    eprintln!("stderr says {text}");
+}
+
+/// Writes its pid to `path`, then sleeps `ms` ignoring cancellation.
+#[job]
+pub fn proc_sleep(path: String, ms: u64) {
+    let _ = std::fs::write(&path, std::process::id().to_string());
+    std::thread::sleep(Duration::from_millis(ms));
+}
+
+/// Writes its pid to `path`, then waits until cancelled (SIGTERM) and
+/// returns an error saying so.
+#[job]
+pub async fn proc_cooperative(path: String, ctx: JobContext) -> Result<(), String> {
+    let _ = std::fs::write(&path, std::process::id().to_string());
+    ctx.cancelled().await;
+    Err("stopped when asked".into())
+}
+
+/// Appends its pid to `path`; the first attempt crashes, the next succeeds.
+#[job]
+pub fn proc_flaky(path: String, ctx: JobContext) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        let _ = writeln!(f, "{}", std::process::id());
+    }
+    if ctx.attempt() == 1 {
+        std::process::exit(9);
+    }
+}
+
+/// Holds a place in `dir` for `ms`; fails if more than `limit` were held at once.
+#[job]
+pub fn proc_exclusive(dir: String, limit: usize, ms: u64) -> Result<(), String> {
+    let mine = format!("{dir}/{}", std::process::id());
+    std::fs::write(&mine, b"").map_err(|e| e.to_string())?;
+    std::thread::sleep(Duration::from_millis(ms));
+    let held = std::fs::read_dir(&dir).map_err(|e| e.to_string())?.count();
+    let _ = std::fs::remove_file(&mine);
+    if held > limit {
+        return Err(format!("{held} runs at once, more than {limit}"));
+    }
+    Ok(())
+}
+
+/// Needs data, which a worker does not have.
+#[job]
+pub fn proc_needs_data(_config: Data<String>) {}

@@ -1,0 +1,4 @@
+#[scheduler::main(flavor = "multi")]
+fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -209,3 +209,26 @@ fn children_exit_when_their_scheduler_is_killed_with_sigkill() {
         "worker {worker} outlived its scheduler"
     );
 }
+
+#[test]
+fn a_scheduler_that_shut_down_has_no_child_left() {
+    let dir = procs::temp_dir("children");
+    let pidfile = dir.join("pid");
+    let out = std::process::Command::new(WORKER)
+        .arg("shutdown-host")
+        .arg(&pidfile)
+        .output()
+        .expect("host runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "children=0");
+    let worker = procs::pid_in(&pidfile);
+    assert!(
+        procs::ended_within(worker, 5),
+        "worker {worker} outlived its scheduler"
+    );
+}

@@ -76,6 +76,9 @@ fn per_run(executor: Executor, runs: usize) -> Result<Duration, Box<dyn std::err
     Ok(elapsed / u32::try_from(runs)?)
 }
 
+/// An executor kind: its name, how to make one, and how many runs at once.
+type Kind = (&'static str, fn() -> Executor, usize);
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -84,7 +87,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 #[scheduler::main]
 fn main() -> Res {
     const ROUNDS: usize = 5;
-    let kinds: [(&str, fn() -> Executor, usize); 3] = [
+    let kinds: [Kind; 3] = [
         ("async pool", Executor::async_pool, 2000),
         ("thread pool (2)", || Executor::thread_pool(2), 2000),
         ("process pool (2)", || Executor::process_pool(2), 200),

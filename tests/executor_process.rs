@@ -4,7 +4,7 @@
 mod process_jobs;
 
 use scheduler::{Event, Executor, FailureKind, Scheduler, Target};
-use tests::harness::{self, executed, failed, Harness};
+use tests::harness::{self, executed, failed, failure, Harness};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_process_worker");
 
@@ -20,13 +20,6 @@ async fn run_once(h: &mut Harness, id: &str, target: Target) -> Event {
     h.sched.add_job(target).id(id).await.expect("added");
     h.expect("the run's end", |e| executed(id)(e) || failed(id)(e))
         .await
-}
-
-fn failure(e: &Event) -> (FailureKind, String) {
-    match e {
-        Event::JobError { kind, error, .. } => (*kind, error.clone()),
-        other => panic!("expected a failed run, got {other:?}"),
-    }
 }
 
 #[actix_rt::test]

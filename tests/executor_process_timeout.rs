@@ -7,7 +7,7 @@ mod process_jobs;
 use std::time::Duration;
 
 use scheduler::{Event, Executor, FailureKind, Retry, Scheduler};
-use tests::harness::{self, executed, failed, Harness};
+use tests::harness::{self, executed, failed, failure, Harness};
 use tests::procs;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_process_worker");
@@ -19,23 +19,12 @@ fn start() -> Harness {
     )
 }
 
-fn failure(e: &Event) -> (FailureKind, String) {
-    match e {
-        Event::JobError { kind, error, .. } => (*kind, error.clone()),
-        other => panic!("expected a failed run, got {other:?}"),
-    }
-}
-
 #[actix_rt::test]
 async fn a_job_that_ignores_sigterm_is_killed_after_the_grace() {
     let mut h = start();
-    let dir = procs::temp_dir("timeout");
-    let pidfile = dir.join("pid");
+    let (pidfile, arg) = procs::pid_file("timeout");
     h.sched
-        .add_job(process_jobs::proc_sleep::with(
-            pidfile.to_string_lossy().into_owned(),
-            60_000,
-        ))
+        .add_job(process_jobs::proc_sleep::with(arg, 60_000))
         .id("sleeper")
         .timeout(Duration::from_millis(300))
         .await
@@ -58,12 +47,9 @@ async fn a_job_that_ignores_sigterm_is_killed_after_the_grace() {
 #[actix_rt::test]
 async fn a_cooperative_job_stops_on_sigterm() {
     let mut h = start();
-    let dir = procs::temp_dir("cooperative");
-    let pidfile = dir.join("pid");
+    let (pidfile, arg) = procs::pid_file("cooperative");
     h.sched
-        .add_job(process_jobs::proc_cooperative::with(
-            pidfile.to_string_lossy().into_owned(),
-        ))
+        .add_job(process_jobs::proc_cooperative::with(arg))
         .id("polite")
         .timeout(Duration::from_secs(1))
         .await
@@ -173,13 +159,9 @@ async fn shutdown_with_a_deadline_kills_running_children() {
 #[actix_rt::test]
 async fn shutdown_without_waiting_leaves_no_child() {
     let h = start();
-    let dir = procs::temp_dir("nowait");
-    let pidfile = dir.join("pid");
+    let (pidfile, arg) = procs::pid_file("nowait");
     h.sched
-        .add_job(process_jobs::proc_sleep::with(
-            pidfile.to_string_lossy().into_owned(),
-            60_000,
-        ))
+        .add_job(process_jobs::proc_sleep::with(arg, 60_000))
         .id("sleeper")
         .await
         .expect("added");
@@ -193,8 +175,7 @@ async fn shutdown_without_waiting_leaves_no_child() {
 
 #[test]
 fn children_exit_when_their_scheduler_is_killed_with_sigkill() {
-    let dir = procs::temp_dir("sigkill");
-    let pidfile = dir.join("pid");
+    let (pidfile, _) = procs::pid_file("sigkill");
     let mut host = std::process::Command::new(WORKER)
         .arg("host")
         .arg(&pidfile)
@@ -212,8 +193,7 @@ fn children_exit_when_their_scheduler_is_killed_with_sigkill() {
 
 #[test]
 fn a_scheduler_that_shut_down_has_no_child_left() {
-    let dir = procs::temp_dir("children");
-    let pidfile = dir.join("pid");
+    let (pidfile, _) = procs::pid_file("children");
     let out = std::process::Command::new(WORKER)
         .arg("shutdown-host")
         .arg(&pidfile)

@@ -113,13 +113,9 @@ async fn a_restarted_process_pool_kills_its_children_and_keeps_working() {
     let mut h = harness::start(
         Scheduler::builder().executor("cpu", Executor::process_pool_with_program(1, WORKER)),
     );
-    let dir = procs::temp_dir("restart");
-    let pidfile = dir.join("pid");
+    let (pidfile, arg) = procs::pid_file("restart");
     h.sched
-        .add_job(process_jobs::proc_sleep::with(
-            pidfile.to_string_lossy().into_owned(),
-            60_000,
-        ))
+        .add_job(process_jobs::proc_sleep::with(arg, 60_000))
         .id("sleeper")
         .executor("cpu")
         .await

@@ -111,6 +111,14 @@ pub mod harness {
         move |e| matches!(e, Event::JobExecuted { job_id, .. } if &**job_id == job)
     }
 
+    /// The kind and text of a failed run's event; panics on any other event.
+    pub fn failure(e: &Event) -> (scheduler::FailureKind, String) {
+        match e {
+            Event::JobError { kind, error, .. } => (*kind, error.clone()),
+            other => panic!("expected a failed run, got {other:?}"),
+        }
+    }
+
     /// Whether `e` is a `JobError` of `job`.
     pub fn failed(job: &str) -> impl Fn(&Event) -> bool + '_ {
         move |e| matches!(e, Event::JobError { job_id, .. } if &**job_id == job)
@@ -184,6 +192,14 @@ pub mod procs {
                     .unwrap_or(false)
             })
             .collect()
+    }
+
+    /// A file `name` in a fresh temporary directory, for a job to write its
+    /// pid to: its path, and the path as a job argument.
+    pub fn pid_file(name: &str) -> (std::path::PathBuf, String) {
+        let path = temp_dir(name).join("pid");
+        let arg = path.to_string_lossy().into_owned();
+        (path, arg)
     }
 
     /// A fresh directory under the system's temporary directory.

@@ -42,12 +42,9 @@ fn validate(func: &ItemFn, errors: &mut Vec<syn::Error>) {
 }
 
 pub(crate) fn main(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
+    let func = match crate::wrapper::parse_fn(item) {
         Ok(f) => f,
-        Err(e) => {
-            let e = e.to_compile_error();
-            return quote! { #item #e };
-        }
+        Err(tokens) => return tokens,
     };
     let mut errors = Vec::new();
     let krate = parse(args).unwrap_or_else(|e| {

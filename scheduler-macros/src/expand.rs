@@ -11,12 +11,9 @@ use crate::wrapper::{self, Generated, Kind, Param};
 
 /// `#[scheduled(...)]`.
 pub(crate) fn scheduled(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
+    let func = match crate::wrapper::parse_fn(item) {
         Ok(f) => f,
-        Err(e) => {
-            let e = e.to_compile_error();
-            return quote! { #item #e };
-        }
+        Err(tokens) => return tokens,
     };
     let mut errors: Vec<syn::Error> = Vec::new();
     let schedule = match attr::parse(args) {

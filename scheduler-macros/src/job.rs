@@ -3,7 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ItemFn, LitStr};
+use syn::LitStr;
 
 use crate::wrapper::{self, Generated, Kind};
 
@@ -39,12 +39,9 @@ fn parse(args: TokenStream) -> syn::Result<JobAttr> {
 }
 
 pub(crate) fn job(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
+    let func = match crate::wrapper::parse_fn(item) {
         Ok(f) => f,
-        Err(e) => {
-            let e = e.to_compile_error();
-            return quote! { #item #e };
-        }
+        Err(tokens) => return tokens,
     };
     let mut errors = Vec::new();
     let attr = match parse(args) {

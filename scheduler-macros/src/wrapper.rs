@@ -23,6 +23,15 @@ pub(crate) struct Param {
     pub(crate) kind: Kind,
 }
 
+/// The annotated function; when it does not parse, the item as it was plus
+/// the error (so the rest of the file still compiles).
+pub(crate) fn parse_fn(item: TokenStream) -> Result<ItemFn, TokenStream> {
+    syn::parse2(item.clone()).map_err(|e| {
+        let e = e.to_compile_error();
+        quote! { #item #e }
+    })
+}
+
 /// The `crate = "..."` path, or `::scheduler`.
 pub(crate) fn krate(lit: Option<&LitStr>) -> syn::Path {
     lit.and_then(|l| l.parse().ok())

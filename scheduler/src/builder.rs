@@ -15,6 +15,7 @@ use crate::data::{Data, DataMap};
 use crate::error::{Error, ErrorKind};
 use crate::executor::Executor;
 use crate::executor_async::AsyncExecutor;
+#[cfg(unix)]
 use crate::executor_process::ProcessExecutor;
 use crate::executor_threads::ThreadPoolExecutor;
 use crate::registry::Registry;
@@ -170,12 +171,16 @@ impl SchedulerBuilder {
                         let (d, s, r) = recipients(a);
                         (ExecutorKind::Threads, d, s, r)
                     }
+                    #[cfg(unix)]
                     Executor::ProcessPool { processes, program } => {
                         let program = program.unwrap_or_else(|| current_exe.clone());
                         let a = ProcessExecutor::launch(processes, program, env.clone());
                         let (d, s, r) = recipients(a);
                         (ExecutorKind::Processes, d, s, r)
                     }
+                    // Refused by `check_process_pools`.
+                    #[cfg(not(unix))]
+                    Executor::ProcessPool { .. } => continue,
                 };
                 act.executors.push(ExecutorRef {
                     name,
@@ -208,6 +213,17 @@ impl SchedulerBuilder {
     /// A process pool re-runs this executable (unless given a program), which
     /// must then have called [`crate::worker_main`]. Returns the executable.
     fn check_process_pools(&self) -> Result<std::path::PathBuf, Error> {
+        #[cfg(not(unix))]
+        if let Some((name, _)) = self
+            .executors
+            .iter()
+            .find(|(_, e)| matches!(e, Executor::ProcessPool { .. }))
+        {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("executor `{name}`: process pools need a Unix system"),
+            ));
+        }
         let own = self
             .executors
             .iter()
@@ -215,7 +231,11 @@ impl SchedulerBuilder {
         let Some((name, _)) = own else {
             return Ok(std::path::PathBuf::new());
         };
-        if !crate::worker::is_prepared() {
+        #[cfg(unix)]
+        let prepared = crate::worker::is_prepared();
+        #[cfg(not(unix))]
+        let prepared = false;
+        if !prepared {
             return Err(Error::new(
                 ErrorKind::Start,
                 format!(

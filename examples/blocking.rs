@@ -14,6 +14,9 @@ struct Stats {
     synced: AtomicU64,
 }
 
+// `#[scheduler::main]` lets this binary also serve as its own process-pool
+// worker, should a job move to `Executor::process_pool(n)`.
+#[scheduler::main]
 fn main() -> Result<(), scheduler::Error> {
     println!(
         "service started (pid {}); stop with Ctrl-C or SIGTERM",

@@ -187,3 +187,34 @@ async fn an_unknown_job_name_in_the_worker_is_a_failed_run() {
     h.shutdown().await;
     h2.shutdown().await;
 }
+
+#[actix_rt::test]
+async fn a_child_the_job_leaves_behind_does_not_hold_the_run() {
+    let mut h = start();
+    let started = std::time::Instant::now();
+    let e = run_once(&mut h, "parent", process_jobs::proc_leaves_a_child::with()).await;
+    assert!(matches!(e, Event::JobExecuted { .. }), "{e:?}");
+    // Its result comes at once; the leftover output pipes are let go after 1 s,
+    // well before the leftover child's 3 s.
+    assert!(started.elapsed() < std::time::Duration::from_millis(2900));
+    h.shutdown().await;
+}
+
+#[actix_rt::test]
+async fn workers_have_a_process_group_of_their_own() {
+    let mut h = start();
+    let (path, arg) = tests::procs::pid_file("pgid");
+    let e = run_once(&mut h, "pgid", process_jobs::proc_pgid::with(arg)).await;
+    assert!(matches!(e, Event::JobExecuted { .. }), "{e:?}");
+    let theirs: i32 = std::fs::read_to_string(path)
+        .expect("written")
+        .trim()
+        .parse()
+        .expect("a number");
+    let ours = rustix::process::getpgrp().as_raw_nonzero().get();
+    assert_ne!(
+        theirs, ours,
+        "a Ctrl-C for the scheduler must not reach its workers"
+    );
+    h.shutdown().await;
+}

@@ -212,3 +212,60 @@ fn a_scheduler_that_shut_down_has_no_child_left() {
         "worker {worker} outlived its scheduler"
     );
 }
+
+#[actix_rt::test]
+async fn a_worker_that_never_reads_its_run_still_times_out() {
+    // A wrong program: it never reads the run handed to it (1 MiB of
+    // arguments, more than a socket buffer holds).
+    let dir = procs::temp_dir("deaf");
+    let program = dir.join("deaf.sh");
+    std::fs::write(&program, "#!/bin/sh\nexec sleep 30\n").expect("script");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&program)
+        .status()
+        .expect("chmod");
+    let mut h = harness::start(
+        Scheduler::builder().executor("default", Executor::process_pool_with_program(1, &program)),
+    );
+    h.sched
+        .add_job(process_jobs::proc_error::with("x".repeat(1 << 20)))
+        .id("deaf")
+        .timeout(Duration::from_secs(1))
+        .await
+        .expect("added");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    h.advance(1.0);
+    let (kind, message) = failure(&h.expect("the timeout", failed("deaf")).await);
+    assert_eq!(kind, FailureKind::Timeout, "{message}");
+    h.shutdown().await;
+}
+
+#[actix_rt::test]
+async fn a_run_whose_deadline_passed_while_it_waited_gets_no_child() {
+    let mut h = harness::start(
+        Scheduler::builder().executor("default", Executor::process_pool_with_program(1, WORKER)),
+    );
+    let (pidfile, arg) = procs::pid_file("busy");
+    h.sched
+        .add_job(process_jobs::proc_sleep::with(arg, 1000))
+        .id("busy")
+        .await
+        .expect("added");
+    procs::pid_in(&pidfile);
+    h.sched
+        .add_job(process_jobs::proc_ok::with())
+        .id("waiting")
+        .timeout(Duration::from_secs(1))
+        .await
+        .expect("added");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.advance(1.0);
+    let (kind, message) = failure(&h.expect("the late run", failed("waiting")).await);
+    assert_eq!(kind, FailureKind::Timeout, "{message}");
+    assert!(
+        message.contains("waiting for a free worker process"),
+        "{message}"
+    );
+    h.shutdown().await;
+}

@@ -127,3 +127,20 @@ pub fn proc_exclusive(dir: String, limit: usize, ms: u64) -> Result<(), String> 
 /// Needs data, which a worker does not have.
 #[job]
 pub fn proc_needs_data(_config: Data<String>) {}
+
+/// Starts a child that outlives this worker and holds its stdout and stderr.
+#[job]
+pub fn proc_leaves_a_child() -> Result<(), String> {
+    std::process::Command::new("sleep")
+        .arg("3")
+        .spawn()
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Writes its process group to `path`.
+#[job]
+pub fn proc_pgid(path: String) -> Result<(), String> {
+    let pgid = rustix::process::getpgrp().as_raw_nonzero().get();
+    std::fs::write(path, pgid.to_string()).map_err(|e| e.to_string())
+}

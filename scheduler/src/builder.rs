@@ -246,6 +246,11 @@ impl SchedulerBuilder {
                 ),
             ));
         }
+        // On Linux the running binary itself, even if a deploy replaced the file.
+        let own_exe = std::path::Path::new("/proc/self/exe");
+        if cfg!(target_os = "linux") && own_exe.exists() {
+            return Ok(own_exe.to_path_buf());
+        }
         std::env::current_exe().map_err(|e| {
             Error::new(
                 ErrorKind::Start,

@@ -1,7 +1,8 @@
 //! The async executor actor: runs async jobs on a pool of arbiters.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use actix::prelude::*;
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::actor::{RestartExecutor, StopExecutor};
 use crate::run::{self, Dispatch, Env, RunRef};
+use crate::target::Runnable;
 
 /// Spreads runs over its arbiters round-robin; a semaphore bounds concurrency.
 pub(crate) struct AsyncExecutor {
@@ -104,54 +106,74 @@ impl Handler<Dispatch> for AsyncExecutor {
             let env = self.env.clone();
             let permits = self.permits.clone();
             let kill = self.kill.clone();
-            let run_ids: Vec<u64> = part.iter().map(|t| t.run_id).collect();
+            // Taken by the task; taken back here if the arbiter is gone.
+            let handed = Arc::new(Mutex::new(Some(part)));
+            let in_task = handed.clone();
             let spawned = arbiter.spawn(async move {
+                let part = in_task
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .unwrap_or_default();
                 for (i, tick) in part.into_iter().enumerate() {
                     if i > 0 && i % SPAWN_CHUNK == 0 {
                         tokio::task::yield_now().await;
                     }
-                    let run_env = env.clone();
-                    let resolve = RunRef::of(&tick);
-                    match permits.clone().try_acquire_owned() {
-                        Ok(permit) => {
-                            let mut run = Box::pin(async move {
-                                let _permit = permit;
-                                run::run_async(tick, run_env).await;
-                            });
-                            // A quick job finishes on its first poll: run it here,
-                            // without a task. Otherwise it goes on in a task of its
-                            // own, whose first poll registers the task's waker.
-                            let first =
-                                std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
-                            if first.is_pending() {
-                                actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone()));
-                            }
-                        }
-                        Err(_) => {
-                            let permits = permits.clone();
-                            let run = async move {
-                                let _permit = permits.acquire_owned().await;
-                                run::run_async(tick, run_env).await;
-                            };
-                            actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone()));
-                        }
-                    }
+                    start(tick, &env, &permits, &kill).await;
                 }
             });
             if !spawned {
-                for run_id in run_ids {
-                    self.env.finished.push(run::RunFinished {
-                        run_id,
-                        outcome: run::Outcome::Failure(
-                            crate::event::FailureKind::Cancelled,
-                            "the executor's arbiter has stopped".into(),
-                        ),
-                        duration: std::time::Duration::ZERO,
-                        still_running: false,
-                        light: None,
-                    });
+                let part = handed
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .unwrap_or_default();
+                for tick in part {
+                    RunRef::of(&tick).fail(
+                        &self.env,
+                        crate::event::FailureKind::Cancelled,
+                        "the executor's arbiter has stopped",
+                    );
                 }
             }
+        }
+    }
+}
+
+/// Starts one run on this arbiter. An async run that does not finish on its
+/// first poll goes on in a task of its own, which a restart of the executor
+/// drops; a blocking run's thread cannot be stopped, so it is left alone.
+async fn start(tick: run::Tick, env: &Env, permits: &Arc<Semaphore>, kill: &CancellationToken) {
+    let blocking = matches!(
+        tick.runnable,
+        Runnable::Blocking(_) | Runnable::RegisteredBlocking(..)
+    );
+    let run_env = env.clone();
+    let resolve = (!blocking).then(|| RunRef::of(&tick));
+    let watched = |run: Pin<Box<dyn Future<Output = ()>>>| match resolve {
+        Some(resolve) => actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone())),
+        None => actix_rt::spawn(run),
+    };
+    match permits.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let mut run = Box::pin(async move {
+                let _permit = permit;
+                run::run_async(tick, run_env).await;
+            });
+            // A quick job finishes on its first poll: run it here, without a
+            // task. Otherwise it goes on in a task of its own, whose first
+            // poll registers the task's waker.
+            let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+            if first.is_pending() {
+                watched(run);
+            }
+        }
+        Err(_) => {
+            let permits = permits.clone();
+            watched(Box::pin(async move {
+                let _permit = permits.acquire_owned().await;
+                run::run_async(tick, run_env).await;
+            }));
         }
     }
 }

@@ -51,6 +51,34 @@ impl ProcessExecutor {
             let Some(tick) = self.waiting.pop_front() else {
                 break;
             };
+            // Past its deadline, or the scheduler's, while it waited: no child.
+            let late = if self.env.shutdown.is_cancelled() {
+                Some((
+                    FailureKind::Cancelled,
+                    "stopped at the shutdown deadline before it started".to_owned(),
+                ))
+            } else if tick.deadline.is_some_and(|d| self.env.clock.now() >= d) {
+                let limit = tick
+                    .timeout
+                    .map(scheduler_triggers::format_duration)
+                    .unwrap_or_default();
+                Some((
+                    FailureKind::Timeout,
+                    format!("timed out after {limit} while waiting for a free worker process"),
+                ))
+            } else {
+                None
+            };
+            if let Some((kind, why)) = late {
+                run::report(
+                    &self.env,
+                    &tick,
+                    Outcome::Failure(kind, why),
+                    std::time::Duration::ZERO,
+                    false,
+                );
+                continue;
+            }
             self.running += 1;
             let (env, program, kill) = (self.env.clone(), self.program.clone(), self.kill.clone());
             let me = ctx.address();
@@ -79,6 +107,7 @@ impl Actor for ProcessExecutor {
         if !ctx.connected() {
             self.stopping = true;
             self.kill.cancel();
+            self.arbiter.stop();
         }
     }
 }

@@ -64,6 +64,13 @@ impl ThreadPoolExecutor {
 
 impl Actor for ThreadPoolExecutor {
     type Context = Context<Self>;
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        // Nobody can reach it any more, so the supervisor will not restart it.
+        if !ctx.connected() {
+            self.arbiter.stop();
+        }
+    }
 }
 
 impl Supervised for ThreadPoolExecutor {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -77,6 +77,9 @@ async fn execute(
         .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: a Ctrl-C at the terminal is the scheduler's
+        // to handle (a graceful shutdown), not the workers'.
+        .process_group(0)
         .kill_on_drop(true);
     let mut child = match command.spawn() {
         Ok(c) => c,
@@ -101,12 +104,6 @@ async fn execute(
             return crash(format!("could not use the channel to the worker: {e}"));
         }
     };
-    let mut line = serde_json::to_vec(&request).unwrap_or_default();
-    line.push(b'\n');
-    if let Err(e) = to_worker.write_all(&line).await {
-        // Most likely the worker already died: its exit says more.
-        tracing::warn!(pid, error = %e, "could not hand the run to the worker");
-    }
     let stdout = child
         .stdout
         .take()
@@ -115,12 +112,23 @@ async fn execute(
         .stderr
         .take()
         .map(|e| actix_rt::spawn(pump(e, true).instrument(span.clone())));
+    // The hand-over is a task of its own, so a worker that never reads (a
+    // wrong program) cannot hold the run past its deadline; the task keeps our
+    // end open while the run lasts: closing it tells the worker we are gone.
+    let mut line = serde_json::to_vec(&request).unwrap_or_default();
+    line.push(b'\n');
+    let handover = actix_rt::spawn(async move {
+        if let Err(e) = to_worker.write_all(&line).await {
+            // Most likely the worker already died: its exit says more.
+            tracing::warn!(pid, error = %e, "could not hand the run to the worker");
+        }
+        to_worker
+    });
+    // One line: the worker's own children may hold the channel open.
     let answer = actix_rt::spawn(async move {
+        let mut reader = tokio::io::BufReader::new((&mut from_worker).take(MAX_RESPONSE));
         let mut buf = Vec::new();
-        let _ = (&mut from_worker)
-            .take(MAX_RESPONSE)
-            .read_to_end(&mut buf)
-            .await;
+        let _ = reader.read_until(b'\n', &mut buf).await;
         serde_json::from_slice::<Response>(buf.trim_ascii()).ok()
     });
 
@@ -128,14 +136,15 @@ async fn execute(
         status = child.wait() => (status, None),
         why = stop_signal(tick, env, kill) => (terminate(&mut child, pid, why, env.grace, kill).await, Some(why)),
     };
-    // The worker's end is closed now; ours can go.
-    drop(to_worker);
-    let response = trail(answer).await.flatten();
+    // The worker is gone; what it left is waited for at most TRAIL, together.
+    let until = tokio::time::Instant::now() + TRAIL;
+    let response = trail(answer, until).await.flatten();
+    drop(trail(handover, until).await);
     if let Some(out) = stdout {
-        let _ = trail(out).await;
+        let _ = trail(out, until).await;
     }
     let tail = match stderr {
-        Some(err) => trail(err).await.unwrap_or_default(),
+        Some(err) => trail(err, until).await.unwrap_or_default(),
         None => String::new(),
     };
     let status = match status {
@@ -155,6 +164,8 @@ async fn stop_signal(tick: &Tick, env: &Env, kill: &CancellationToken) -> Stop {
         }
     };
     tokio::select! {
+        // A shutdown without waiting also stops the executor: say shutdown.
+        biased;
         () = deadline => Stop::Timeout,
         () = env.shutdown.cancelled() => Stop::Shutdown,
         () = kill.cancelled() => Stop::Restart,
@@ -189,9 +200,19 @@ async fn terminate(
     child.wait().await
 }
 
-/// Waits for a helper task at most [`TRAIL`].
-async fn trail<T: 'static>(task: tokio::task::JoinHandle<T>) -> Option<T> {
-    tokio::time::timeout(TRAIL, task).await.ok()?.ok()
+/// Waits for a helper task until `until`; then stops it (a grandchild may
+/// hold its pipe open for ever).
+async fn trail<T: 'static>(
+    mut task: tokio::task::JoinHandle<T>,
+    until: tokio::time::Instant,
+) -> Option<T> {
+    match tokio::time::timeout_at(until, &mut task).await {
+        Ok(done) => done.ok(),
+        Err(_) => {
+            task.abort();
+            None
+        }
+    }
 }
 
 /// Passes a stream's lines to `tracing` (stdout at INFO, stderr at WARN);

@@ -521,11 +521,17 @@ impl RunRef {
 
     /// The run was stopped because its executor restarted.
     pub(crate) fn restarted(self, env: &Env) {
-        tracing::error!(job.id = %self.job_id, run.id = self.run_id, "run stopped: its executor restarted");
-        let outcome = Outcome::Failure(
+        self.fail(
+            env,
             FailureKind::ExecutorRestarted,
-            "the executor was restarted; the run was stopped".to_owned(),
+            "the executor was restarted; the run was stopped",
         );
+    }
+
+    /// The run ended (or never started) for `why`.
+    pub(crate) fn fail(self, env: &Env, kind: FailureKind, why: &str) {
+        tracing::error!(job.id = %self.job_id, run.id = self.run_id, ?kind, "{why}");
+        let outcome = Outcome::Failure(kind, why.to_owned());
         let (job_id, at) = (self.job_id, self.scheduled_at);
         settle(
             env,

@@ -197,9 +197,11 @@ impl Scheduler {
     /// Stops the executor `name` so that its supervisor restarts it: for an
     /// executor that is stuck. Its runs in flight are resolved as failed
     /// ([`crate::FailureKind::ExecutorRestarted`], retried if their job has
-    /// retries left): async runs are dropped, process runs' children killed.
-    /// A thread pool's runs cannot be stopped: they go on and report when
-    /// their threads return. Error: no executor has this name.
+    /// retries left): async runs (also those waiting for a free place) are
+    /// dropped, process runs' children killed (process runs still waiting
+    /// for a worker stay queued). Blocking runs cannot be stopped, on a
+    /// thread pool or on tokio's blocking threads: they go on and report
+    /// when their threads return. Error: no executor has this name.
     ///
     /// ```
     /// # use scheduler::Scheduler;
@@ -215,6 +217,8 @@ impl Scheduler {
 
     /// Shuts down: no new runs; with `wait`, waits for running jobs. Emits
     /// `SchedulerShutdown`. A background scheduler's thread ends too.
+    /// Without `wait`, async runs are cancelled and process-pool children
+    /// killed at once.
     pub async fn shutdown(&self, wait: bool) -> Result<(), Error> {
         self.shutdown_inner(wait, None).await
     }

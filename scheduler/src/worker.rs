@@ -64,7 +64,8 @@ pub(crate) enum Response {
 }
 
 /// Makes this binary usable as a process-pool worker. Call it first thing in
-/// `main` (`#[scheduler::main]` does it for you): in a normal run it returns
+/// `main`, before any thread is started (`#[scheduler::main]` does it for
+/// you): in a normal run it returns
 /// at once; when the scheduler started this process to run a job, it runs
 /// that job and exits the process without returning.
 ///
@@ -89,13 +90,13 @@ pub(crate) enum Response {
 /// ```
 pub fn worker_main() {
     PREPARED.store(true, Ordering::SeqCst);
-    let Some(parent) = std::env::var_os(WORKER_ENV) else {
+    if std::env::var_os(WORKER_ENV).is_none() {
         return;
-    };
-    // Not for the job's own children.
+    }
+    // Not for the job's own children. (Called first thing in `main`, before
+    // any other thread exists, this is sound.)
     std::env::remove_var(WORKER_ENV);
-    let parent = parent.to_str().and_then(|p| p.parse::<u32>().ok());
-    std::process::exit(run_worker(parent));
+    std::process::exit(run_worker());
 }
 
 /// Whether this process called [`worker_main`].
@@ -103,12 +104,17 @@ pub(crate) fn is_prepared() -> bool {
     PREPARED.load(Ordering::SeqCst)
 }
 
-fn run_worker(parent: Option<u32>) -> i32 {
-    watch_parent_death(parent);
+fn run_worker() -> i32 {
+    watch_parent_death();
     let channel = match std::io::stdin().as_fd().try_clone_to_owned() {
         Ok(fd) => UnixStream::from(fd),
         Err(e) => return refuse(None, &format!("no channel to the scheduler on stdin: {e}")),
     };
+    // The job's own children must not inherit the channel (its copy is
+    // close-on-exec): stdin becomes /dev/null.
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = rustix::stdio::dup2_stdin(&null);
+    }
     let mut line = String::new();
     let read = BufReader::new(&channel).read_line(&mut line);
     let request: Request = match read
@@ -125,14 +131,24 @@ fn run_worker(parent: Option<u32>) -> i32 {
             .name("scheduler-watch".into())
             .spawn(move || {
                 let mut buf = [0u8; 64];
-                while matches!((&watch).read(&mut buf), Ok(n) if n > 0) {}
-                std::process::exit(EXIT_ORPHANED);
+                loop {
+                    match (&watch).read(&mut buf) {
+                        Ok(n) if n > 0 => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        _ => std::process::exit(EXIT_ORPHANED),
+                    }
+                }
             });
     }
-    let response = run_job(request);
-    let mut out = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
+    run_job(request, &channel)
+}
+
+/// Writes the answer line; the exit code to leave with.
+fn answer(channel: &UnixStream, response: &Response) -> i32 {
+    let mut out = serde_json::to_string(response).unwrap_or_else(|_| "{}".into());
     out.push('\n');
-    match (&channel).write_all(out.as_bytes()) {
+    let mut channel = channel;
+    match channel.write_all(out.as_bytes()) {
         Ok(()) => 0,
         Err(_) => EXIT_ORPHANED,
     }
@@ -140,51 +156,40 @@ fn run_worker(parent: Option<u32>) -> i32 {
 
 fn refuse(channel: Option<&UnixStream>, message: &str) -> i32 {
     eprintln!("scheduler worker: {message}");
-    if let Some(mut c) = channel {
+    if let Some(c) = channel {
         let response = Response::Refused {
             message: message.to_owned(),
         };
-        if let Ok(mut out) = serde_json::to_string(&response) {
-            out.push('\n');
-            let _ = c.write_all(out.as_bytes());
-        }
+        let _ = answer(c, &response);
     }
     EXIT_PROTOCOL
 }
 
-/// On Linux, asks the kernel to kill this process when its parent dies, and
-/// exits if that already happened.
-fn watch_parent_death(parent: Option<u32>) {
+/// On Linux, asks the kernel to kill this process when its parent dies.
+/// (A parent that died before this line is noticed by the channel's
+/// end-of-file; the parent's pid is not compared, so that a wrapper that
+/// forks may start the worker.)
+fn watch_parent_death() {
     #[cfg(target_os = "linux")]
-    {
-        let _ =
-            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
-        let now = rustix::process::getppid().map(|p| p.as_raw_nonzero().get() as u32);
-        if parent.is_some() && now != parent {
-            std::process::exit(EXIT_ORPHANED);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = parent;
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
 }
 
-/// Runs the job in an actix `System`; SIGTERM cancels its context.
-fn run_job(request: Request) -> Response {
+/// Runs the job in an actix `System`, SIGTERM cancelling its context, and
+/// answers; returns the exit code. The process exits right after, without
+/// waiting for anything the job left running.
+fn run_job(request: Request, channel: &UnixStream) -> i32 {
     let registry = match Registry::collect() {
         Ok(r) => r,
-        Err(e) => {
-            return Response::Refused {
-                message: e.to_string(),
-            }
-        }
+        Err(e) => return refuse(Some(channel), &e.to_string()),
     };
     let Some(descriptor) = registry.get(&request.job) else {
-        return Response::Refused {
-            message: format!(
+        return refuse(
+            Some(channel),
+            &format!(
                 "no job function is registered as `{}` in this worker binary",
                 request.job
             ),
-        };
+        );
     };
     let func = descriptor.func;
     let env = Arc::new(RunEnv::detached(
@@ -201,7 +206,7 @@ fn run_job(request: Request) -> Response {
     };
     let args = request.args;
     let system = actix_rt::System::new();
-    let result = system.block_on(async move {
+    let code = system.block_on(async move {
         let token = env.shutdown.clone();
         if let Ok(mut term) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -212,7 +217,7 @@ fn run_job(request: Request) -> Response {
                 token.cancel();
             });
         }
-        match func {
+        let result = match func {
             JobFn::Async(f) => AssertUnwindSafe(f(ctx, Arc::new(args)))
                 .catch_unwind()
                 .await
@@ -226,13 +231,16 @@ fn run_job(request: Request) -> Response {
                     .await
                     .unwrap_or_else(|e| Err(format!("the job's thread failed: {e}")))
             }
-        }
+        };
+        let response = match result {
+            Ok(Ok(())) => Response::Ok,
+            Ok(Err(e)) => Response::Error {
+                message: e.message().to_owned(),
+            },
+            Err(panic) => Response::Panic { message: panic },
+        };
+        answer(channel, &response)
     });
-    match result {
-        Ok(Ok(())) => Response::Ok,
-        Ok(Err(e)) => Response::Error {
-            message: e.message().to_owned(),
-        },
-        Err(panic) => Response::Panic { message: panic },
-    }
+    // Not dropping the System: it would wait for blocking tasks the job left.
+    std::process::exit(code)
 }

@@ -119,7 +119,39 @@ impl Handler<Dispatch> for AsyncExecutor {
                     if i > 0 && i % SPAWN_CHUNK == 0 {
                         tokio::task::yield_now().await;
                     }
-                    start(tick, &env, &permits, &kill).await;
+                    // A blocking run's thread cannot be stopped: a restart
+                    // leaves it alone. Other runs that go on in a task of their
+                    // own are dropped by a restart.
+                    let blocking = matches!(
+                        tick.runnable,
+                        Runnable::Blocking(_) | Runnable::RegisteredBlocking(..)
+                    );
+                    let resolve = (!blocking).then(|| RunRef::of(&tick));
+                    let run_env = env.clone();
+                    match permits.clone().try_acquire_owned() {
+                        Ok(permit) => {
+                            let mut run = Box::pin(async move {
+                                let _permit = permit;
+                                run::run_async(tick, run_env).await;
+                            });
+                            // A quick job finishes on its first poll: run it here,
+                            // without a task. Otherwise it goes on in a task of its
+                            // own, whose first poll registers the task's waker.
+                            let first =
+                                std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+                            if first.is_pending() {
+                                go_on(run, resolve, &env, &kill);
+                            }
+                        }
+                        Err(_) => {
+                            let permits = permits.clone();
+                            let run = Box::pin(async move {
+                                let _permit = permits.acquire_owned().await;
+                                run::run_async(tick, run_env).await;
+                            });
+                            go_on(run, resolve, &env, &kill);
+                        }
+                    }
                 }
             });
             if !spawned {
@@ -140,40 +172,20 @@ impl Handler<Dispatch> for AsyncExecutor {
     }
 }
 
-/// Starts one run on this arbiter. An async run that does not finish on its
-/// first poll goes on in a task of its own, which a restart of the executor
-/// drops; a blocking run's thread cannot be stopped, so it is left alone.
-async fn start(tick: run::Tick, env: &Env, permits: &Arc<Semaphore>, kill: &CancellationToken) {
-    let blocking = matches!(
-        tick.runnable,
-        Runnable::Blocking(_) | Runnable::RegisteredBlocking(..)
-    );
-    let run_env = env.clone();
-    let resolve = (!blocking).then(|| RunRef::of(&tick));
-    let watched = |run: Pin<Box<dyn Future<Output = ()>>>| match resolve {
-        Some(resolve) => actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone())),
-        None => actix_rt::spawn(run),
-    };
-    match permits.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let mut run = Box::pin(async move {
-                let _permit = permit;
-                run::run_async(tick, run_env).await;
-            });
-            // A quick job finishes on its first poll: run it here, without a
-            // task. Otherwise it goes on in a task of its own, whose first
-            // poll registers the task's waker.
-            let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
-            if first.is_pending() {
-                watched(run);
-            }
+/// A run goes on in a task of its own; unless it is blocking, a restart of
+/// the executor drops it and reports it.
+fn go_on(
+    run: Pin<Box<impl Future<Output = ()> + 'static>>,
+    resolve: Option<RunRef>,
+    env: &Env,
+    kill: &CancellationToken,
+) {
+    match resolve {
+        Some(resolve) => {
+            actix_rt::spawn(in_flight(run, resolve, env.clone(), kill.clone()));
         }
-        Err(_) => {
-            let permits = permits.clone();
-            watched(Box::pin(async move {
-                let _permit = permits.acquire_owned().await;
-                run::run_async(tick, run_env).await;
-            }));
+        None => {
+            actix_rt::spawn(run);
         }
     }
 }

@@ -91,6 +91,38 @@ impl ProcessExecutor {
         }
     }
 
+    /// A waiting run times out at its deadline, even with no worker free.
+    fn watch_deadlines<'a>(&self, ticks: impl Iterator<Item = &'a Tick>, ctx: &mut Context<Self>) {
+        for tick in ticks {
+            let Some(deadline) = tick.deadline else {
+                continue;
+            };
+            let run_id = tick.run_id;
+            let sleep = self.env.clock.sleep_until(deadline);
+            ctx.spawn(
+                sleep
+                    .into_actor(self)
+                    .map(move |(), act, _ctx| act.expire(run_id)),
+            );
+        }
+    }
+
+    /// Fails `run_id` if it still waits for a worker.
+    fn expire(&mut self, run_id: u64) {
+        let Some(at) = self.waiting.iter().position(|t| t.run_id == run_id) else {
+            return;
+        };
+        if let Some(tick) = self.waiting.remove(at) {
+            let limit = tick
+                .timeout
+                .map(scheduler_triggers::format_duration)
+                .unwrap_or_default();
+            let why = format!("timed out after {limit} while waiting for a free worker process");
+            let outcome = Outcome::Failure(FailureKind::Timeout, why);
+            run::report(&self.env, &tick, outcome, std::time::Duration::ZERO, false);
+        }
+    }
+
     fn fail_waiting(&mut self, why: &str) {
         for tick in self.waiting.drain(..) {
             let outcome = Outcome::Failure(FailureKind::Cancelled, why.to_owned());
@@ -113,10 +145,14 @@ impl Actor for ProcessExecutor {
 }
 
 impl Supervised for ProcessExecutor {
-    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+    fn restarting(&mut self, ctx: &mut Context<Self>) {
         if self.stopping {
             return;
         }
+        // The old context's timers are gone.
+        let waiting = std::mem::take(&mut self.waiting);
+        self.watch_deadlines(waiting.iter(), ctx);
+        self.waiting = waiting;
         tracing::warn!(
             running = self.running,
             "process-pool executor restarting; its running children are killed"
@@ -155,6 +191,9 @@ impl Handler<Dispatch> for ProcessExecutor {
         }
         self.waiting.extend(msg.0);
         self.start_runs(ctx);
+        let waiting = std::mem::take(&mut self.waiting);
+        self.watch_deadlines(waiting.iter(), ctx);
+        self.waiting = waiting;
     }
 }
 

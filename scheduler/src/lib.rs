@@ -2,8 +2,10 @@
 //!
 //! A `SchedulerActor` keeps the jobs and a time-ordered queue of their fire
 //! times, with one timer for the earliest; when a fire time comes it sends a
-//! run to the job's executor actor (an async pool, or a thread pool for
-//! blocking functions), which reports back. Misfire grace time, coalescing,
+//! run to the job's executor actor (an async pool, a thread pool for
+//! blocking functions, or a process pool for jobs that must not share the
+//! scheduler's process), which reports back. Executors run under
+//! `actix::Supervisor`. Misfire grace time, coalescing,
 //! `max_instances`, jitter, timeouts and retries work as APScheduler users
 //! expect; events arrive as a stream or through listeners.
 //!

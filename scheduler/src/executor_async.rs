@@ -130,13 +130,8 @@ impl Handler<Dispatch> for AsyncExecutor {
                     let run_env = env.clone();
                     match permits.clone().try_acquire_owned() {
                         Ok(permit) => {
-                            let mut run = Box::pin(async move {
-                                let _permit = permit;
-                                run::run_async(tick, run_env).await;
-                            });
-                            // A quick job finishes on its first poll: run it here,
-                            // without a task. Otherwise it goes on in a task of its
-                            // own, whose first poll registers the task's waker.
+                            // No wrapper future: one would keep the run's state twice.
+                            let mut run = Box::pin(run::run_async(tick, run_env, Some(permit)));
                             let first =
                                 std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
                             if first.is_pending() {
@@ -146,8 +141,8 @@ impl Handler<Dispatch> for AsyncExecutor {
                         Err(_) => {
                             let permits = permits.clone();
                             let run = Box::pin(async move {
-                                let _permit = permits.acquire_owned().await;
-                                run::run_async(tick, run_env).await;
+                                let permit = permits.acquire_owned().await.ok();
+                                run::run_async(tick, run_env, permit).await;
                             });
                             go_on(run, resolve, &env, &kill);
                         }

@@ -21,6 +21,7 @@ use crate::event::FailureKind;
 use crate::target::Runnable;
 
 /// A run handed to an executor.
+#[derive(Clone)]
 pub(crate) struct Tick {
     pub(crate) run_id: u64,
     pub(crate) job_id: Arc<str>,
@@ -236,64 +237,73 @@ async fn stop_signal(
 
 /// Runs an async job to its end, its timeout plus grace, or the shutdown
 /// deadline plus grace, catching panics; reports to the scheduler.
-pub(crate) async fn run_async(tick: Tick, env: Env) {
+pub(crate) async fn run_async(
+    tick: Tick,
+    env: Env,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+) {
+    // The executor's place is held until the run ends.
+    let _permit = permit;
     let span = tick.span(&env);
-    async move {
-        // Only a run with a timeout needs a token of its own; the others share
-        // the shutdown token (and, if they ignore it, are dropped with their
-        // arbiter at the end of the shutdown deadline; the scheduler reports them).
-        let own = tick.deadline.map(|_| env.shutdown.child_token());
-        let ctx = tick.context(&env, own.clone());
-        // A light run's duration is read by nobody but a log line: without a
-        // subscriber it costs no clock reads.
-        let timed = tick.light.is_none() || tracing::enabled!(tracing::Level::ERROR);
-        let clock_start = timed.then(Instant::now);
-        let started = || clock_start.unwrap_or_else(Instant::now);
-        let job = match tick.runnable.clone() {
-            Runnable::Async(f) => f(ctx),
-            Runnable::RegisteredAsync(f, args) => f(ctx, args),
-            Runnable::Process(..) => {
-                let outcome = Outcome::Failure(
-                    FailureKind::Error,
-                    "a process-pool job reached an in-process executor".to_owned(),
-                );
-                report(&env, &tick, outcome, Duration::ZERO, false);
-                return;
-            }
-            Runnable::Blocking(_) | Runnable::RegisteredBlocking(..) => {
-                // Boxed, so its state does not swell every async run's task.
-                return Box::pin(run_blocking_on_tokio(tick, env, ctx, started())).await;
-            }
-        };
-        let job = AssertUnwindSafe(job)
-            .catch_unwind()
-            .map(|r| r.map_err(|p| panic_message(&*p)));
-        let Some(deadline) = tick.deadline else {
-            // The fast path: no timeout, nothing to race.
-            let result = job.await;
-            let outcome = if env.shutdown.is_cancelled() {
-                Outcome::Failure(
-                    FailureKind::Cancelled,
-                    "stopped at the shutdown deadline".to_owned(),
-                )
-            } else {
-                outcome_of(result)
-            };
-            let duration = clock_start.map_or(Duration::ZERO, |s| s.elapsed());
-            report(&env, &tick, outcome, duration, false);
+    // The run borrows its tick: a tick moved into an inner future would take
+    // room twice in every run's state.
+    run_job(&tick, &env).instrument(span).await;
+}
+
+async fn run_job(tick: &Tick, env: &Env) {
+    // Only a run with a timeout needs a token of its own; the others share
+    // the shutdown token (and, if they ignore it, are dropped with their
+    // arbiter at the end of the shutdown deadline; the scheduler reports them).
+    let own = tick.deadline.map(|_| env.shutdown.child_token());
+    let ctx = tick.context(env, own.clone());
+    // A light run's duration is read by nobody but a log line: without a
+    // subscriber it costs no clock reads.
+    let timed = tick.light.is_none() || tracing::enabled!(tracing::Level::ERROR);
+    let clock_start = timed.then(Instant::now);
+    let started = || clock_start.unwrap_or_else(Instant::now);
+    let job = match tick.runnable.clone() {
+        Runnable::Async(f) => f(ctx),
+        Runnable::RegisteredAsync(f, args) => f(ctx, args),
+        Runnable::Process(..) => {
+            let outcome = Outcome::Failure(
+                FailureKind::Error,
+                "a process-pool job reached an in-process executor".to_owned(),
+            );
+            report(env, tick, outcome, Duration::ZERO, false);
             return;
+        }
+        Runnable::Blocking(_) | Runnable::RegisteredBlocking(..) => {
+            // Boxed, so its state does not swell every async run's task.
+            let run = run_blocking_on_tokio(tick.clone(), env.clone(), ctx, started());
+            return Box::pin(run).await;
+        }
+    };
+    let job = AssertUnwindSafe(job)
+        .catch_unwind()
+        .map(|r| r.map_err(|p| panic_message(&*p)));
+    let Some(deadline) = tick.deadline else {
+        // The fast path: no timeout, nothing to race.
+        let result = job.await;
+        let outcome = if env.shutdown.is_cancelled() {
+            Outcome::Failure(
+                FailureKind::Cancelled,
+                "stopped at the shutdown deadline".to_owned(),
+            )
+        } else {
+            outcome_of(result)
         };
-        let token = own.unwrap_or_else(|| env.shutdown.child_token());
-        Box::pin(run_with_timeout(tick, env, token, job, deadline, started())).await;
-    }
-    .instrument(span)
-    .await
+        let duration = clock_start.map_or(Duration::ZERO, |s| s.elapsed());
+        report(env, tick, outcome, duration, false);
+        return;
+    };
+    let token = own.unwrap_or_else(|| env.shutdown.child_token());
+    Box::pin(run_with_timeout(tick, env, token, job, deadline, started())).await;
 }
 
 /// An async run with a timeout: cancel at the deadline, drop after the grace.
 async fn run_with_timeout(
-    tick: Tick,
-    env: Env,
+    tick: &Tick,
+    env: &Env,
     token: CancellationToken,
     job: impl Future<Output = Result<JobResult, String>>,
     deadline: DateTime<Utc>,
@@ -304,7 +314,7 @@ async fn run_with_timeout(
         // Set once the run is asked to stop: Some(true) at its timeout, Some(false) at shutdown.
         let stopped = std::sync::atomic::AtomicU8::new(0); // 0 running, 1 shutdown, 2 timeout
         let stop = async {
-            let timed_out = stop_signal(&env, &token, deadline).await;
+            let timed_out = stop_signal(env, &token, deadline).await;
             stopped.store(
                 if timed_out { 2 } else { 1 },
                 std::sync::atomic::Ordering::Relaxed,
@@ -345,7 +355,7 @@ async fn run_with_timeout(
                 "cancelled at the shutdown deadline".to_owned(),
             ),
         };
-        report(&env, &tick, outcome, started.elapsed(), false);
+        report(env, tick, outcome, started.elapsed(), false);
     }
 }
 

@@ -188,6 +188,7 @@ impl SchedulerBuilder {
                     stop,
                     restart,
                     pending: Vec::new(),
+                    pending_light: 0,
                     kind,
                 });
             }

@@ -377,7 +377,8 @@ impl SchedulerActor {
             Some(entry.running.get_or_insert_with(Arc::default).clone())
         };
         let run_id = if light {
-            self.env.as_ref()?.in_flight.fetch_add(1, Ordering::SeqCst);
+            // Counted in `env.in_flight` when its batch is sent (one atomic
+            // add per batch, not per run).
             self.runs.untracked_id()
         } else {
             let again = needs_again.then(|| {
@@ -421,9 +422,10 @@ impl SchedulerActor {
         };
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
+            e.pending_light += usize::from(light);
             if e.pending.len() >= DISPATCH_BATCH {
                 let batch = std::mem::replace(&mut e.pending, Vec::with_capacity(DISPATCH_BATCH));
-                e.dispatch.do_send(Dispatch(batch));
+                send(e, batch, self.env.as_ref());
             }
         }
         if listened {
@@ -466,8 +468,19 @@ impl SchedulerActor {
         for e in &mut self.executors {
             if !e.pending.is_empty() {
                 let batch = std::mem::take(&mut e.pending);
-                e.dispatch.do_send(Dispatch(batch));
+                send(e, batch, self.env.as_ref());
             }
         }
     }
+}
+
+/// Sends a batch of runs, first counting its light runs as in flight.
+fn send(e: &mut ExecutorRef, batch: Vec<Tick>, env: Option<&crate::run::Env>) {
+    if e.pending_light > 0 {
+        if let Some(env) = env {
+            env.in_flight.fetch_add(e.pending_light, Ordering::SeqCst);
+        }
+        e.pending_light = 0;
+    }
+    e.dispatch.do_send(Dispatch(batch));
 }

@@ -108,6 +108,8 @@ pub(crate) struct ExecutorRef {
     /// Asks the executor actor to stop, so its supervisor restarts it.
     pub(crate) restart: Recipient<RestartExecutor>,
     pub(crate) pending: Vec<Tick>,
+    /// Light runs in `pending`, added to `env.in_flight` when they are sent.
+    pub(crate) pending_light: usize,
     pub(crate) kind: ExecutorKind,
 }
 

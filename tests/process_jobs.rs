@@ -132,7 +132,7 @@ pub fn proc_needs_data(_config: Data<String>) {}
 #[job]
 pub fn proc_leaves_a_child() -> Result<(), String> {
     std::process::Command::new("sleep")
-        .arg("3")
+        .arg("20")
         .spawn()
         .map(drop)
         .map_err(|e| e.to_string())

@@ -52,31 +52,13 @@ impl ProcessExecutor {
                 break;
             };
             // Past its deadline, or the scheduler's, while it waited: no child.
-            let late = if self.env.shutdown.is_cancelled() {
-                Some((
-                    FailureKind::Cancelled,
-                    "stopped at the shutdown deadline before it started".to_owned(),
-                ))
-            } else if tick.deadline.is_some_and(|d| self.env.clock.now() >= d) {
-                let limit = tick
-                    .timeout
-                    .map(scheduler_triggers::format_duration)
-                    .unwrap_or_default();
-                Some((
-                    FailureKind::Timeout,
-                    format!("timed out after {limit} while waiting for a free worker process"),
-                ))
-            } else {
-                None
-            };
-            if let Some((kind, why)) = late {
-                run::report(
-                    &self.env,
-                    &tick,
-                    Outcome::Failure(kind, why),
-                    std::time::Duration::ZERO,
-                    false,
-                );
+            if self.env.shutdown.is_cancelled() {
+                let why = "stopped at the shutdown deadline before it started";
+                self.fail_unstarted(&tick, FailureKind::Cancelled, why.to_owned());
+                continue;
+            }
+            if tick.deadline.is_some_and(|d| self.env.clock.now() >= d) {
+                self.fail_unstarted(&tick, FailureKind::Timeout, waited_too_long(&tick));
                 continue;
             }
             self.running += 1;
@@ -113,20 +95,19 @@ impl ProcessExecutor {
             return;
         };
         if let Some(tick) = self.waiting.remove(at) {
-            let limit = tick
-                .timeout
-                .map(scheduler_triggers::format_duration)
-                .unwrap_or_default();
-            let why = format!("timed out after {limit} while waiting for a free worker process");
-            let outcome = Outcome::Failure(FailureKind::Timeout, why);
-            run::report(&self.env, &tick, outcome, std::time::Duration::ZERO, false);
+            self.fail_unstarted(&tick, FailureKind::Timeout, waited_too_long(&tick));
         }
     }
 
+    /// Reports a run that never got a worker.
+    fn fail_unstarted(&self, tick: &Tick, kind: FailureKind, why: String) {
+        let outcome = Outcome::Failure(kind, why);
+        run::report(&self.env, tick, outcome, std::time::Duration::ZERO, false);
+    }
+
     fn fail_waiting(&mut self, why: &str) {
-        for tick in self.waiting.drain(..) {
-            let outcome = Outcome::Failure(FailureKind::Cancelled, why.to_owned());
-            run::report(&self.env, &tick, outcome, std::time::Duration::ZERO, false);
+        for tick in std::mem::take(&mut self.waiting) {
+            self.fail_unstarted(&tick, FailureKind::Cancelled, why.to_owned());
         }
     }
 }
@@ -217,4 +198,9 @@ impl Handler<StopExecutor> for ProcessExecutor {
             self.arbiter.stop();
         }
     }
+}
+
+fn waited_too_long(tick: &Tick) -> String {
+    let limit = run::humantime(tick.timeout);
+    format!("timed out after {limit} while waiting for a free worker process")
 }

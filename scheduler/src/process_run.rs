@@ -273,10 +273,7 @@ fn outcome(
     let how = describe(status);
     match stopped {
         Some(Stop::Timeout) => {
-            let limit = tick
-                .timeout
-                .map(scheduler_triggers::format_duration)
-                .unwrap_or_else(|| "?".into());
+            let limit = run::humantime(tick.timeout);
             return Outcome::Failure(
                 FailureKind::Timeout,
                 format!("timed out after {limit}; worker process {pid} was stopped ({how})"),

@@ -555,7 +555,8 @@ impl RunRef {
     }
 }
 
-fn humantime(d: Option<Duration>) -> String {
+/// A timeout as text ("30s"), "?" if there is none.
+pub(crate) fn humantime(d: Option<Duration>) -> String {
     d.map(scheduler_triggers::format_duration)
         .unwrap_or_else(|| "?".into())
 }

@@ -43,7 +43,6 @@ impl SchedulerActor {
         ctx: &mut Context<Self>,
     ) -> Result<Job, Error> {
         let slot = self.slot_of(id)?;
-        let now = self.clock.now();
         let (mut opts, mut target) = {
             let entry = self.job(slot).ok_or_else(|| Error::job_not_found(id))?;
             ((*entry.options).clone(), entry.target)
@@ -89,7 +88,6 @@ impl SchedulerActor {
         if let Some(next) = changes.next_run_time {
             entry.next_run = next;
         }
-        let _ = now;
         self.schedule(slot);
         self.arm(ctx);
         let job_id = self.slots[slot as usize].as_ref().map(|j| j.id.clone());

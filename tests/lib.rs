@@ -51,14 +51,13 @@ pub mod harness {
         start_with(builder.without_registered_jobs())
     }
 
-    /// Starts `builder` as it is on a clock standing at [`t0`].
+    /// Starts `builder` as it is on a clock standing at [`t0`], subscribed
+    /// before start, so nothing that happens at start is missed.
     pub fn start_with(builder: SchedulerBuilder) -> Harness {
         let clock = TestClock::new(t0());
-        let sched = builder
-            .clock(clock.clone())
-            .start_background()
-            .expect("scheduler starts");
-        let events = sched.subscribe();
+        let mut builder = builder.clock(clock.clone());
+        let events = builder.subscribe();
+        let sched = builder.start_background().expect("scheduler starts");
         Harness {
             sched,
             clock,

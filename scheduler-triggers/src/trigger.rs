@@ -73,14 +73,23 @@ impl Trigger {
         Trigger::Date(DateTrigger::new(at))
     }
 
-    /// Once, `delay` from now (saturating at the largest representable instant).
+    /// Once, `delay` from now (saturating at the largest representable
+    /// instant). Added to a scheduler, "now" is the scheduler's clock when
+    /// the job is added (a test clock in tests), not the system's.
     pub fn after(delay: Duration) -> Trigger {
-        let now = Utc::now();
-        let at = TimeDelta::from_std(delay)
-            .ok()
-            .and_then(|d| now.checked_add_signed(d))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        Trigger::at(at)
+        Trigger::Date(DateTrigger::after(delay, Utc::now()))
+    }
+
+    /// Measures a [`Trigger::after`] delay from `now` (what a scheduler does
+    /// with its clock when the job is added); other triggers are unchanged.
+    pub fn resolve(&mut self, now: DateTime<Utc>) {
+        match self {
+            Trigger::Date(d) => d.resolve(now),
+            Trigger::Any { triggers } | Trigger::All { triggers } => {
+                triggers.iter_mut().for_each(|t| t.resolve(now))
+            }
+            _ => {}
+        }
     }
 
     /// Fires whenever any of `triggers` fires (APScheduler's `OrTrigger`).

@@ -99,7 +99,10 @@ impl Admission {
         self.accepting.load(Ordering::Acquire)
     }
 
+    /// No more jobs: under the id map's lock, so that every job admitted
+    /// before is already in the actor's mailbox (see [`Admission::admit_then`]).
     pub(crate) fn stop_accepting(&self) {
+        let _ids = self.ids();
         self.accepting.store(false, Ordering::Release);
     }
 
@@ -234,18 +237,19 @@ impl Admission {
         let opts = match options {
             Some(o) => {
                 o.check()
-                    .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+                    .map_err(|e| e.context(format_args!("job `{id}`")))?;
                 self.share(o)
             }
             None => JobOptions::shared_default(),
         };
         let executor = self
             .executor_index(&opts.executor)
-            .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+            .map_err(|e| e.context(format_args!("job `{id}`")))?;
         let mut target = spec.target;
         self.check_executor_fits(executor, &target, &id)?;
         self.resolve_target(&mut target, &id)?;
-        let trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
+        let mut trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
+        trigger.resolve(now);
         let next_run = match spec.next_run_time {
             Some(at) => at,
             None => Some(trigger.next_fire_time(None, now).ok_or_else(|| {
@@ -275,6 +279,26 @@ impl Admission {
 
     /// Checks every spec and reserves their ids, all or nothing.
     pub(crate) fn admit(&self, specs: Vec<JobSpec>) -> Result<Vec<Admitted>, Error> {
+        let mut out = Vec::new();
+        self.admit_then(specs, |a| {
+            out = a;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Checks every spec, then, under the id map's lock, reserves their ids
+    /// and calls `hand_over` with the jobs; returns their ids. Holding the
+    /// lock makes admission and hand-over one step for
+    /// [`Admission::stop_accepting`]: a job admitted before shutdown began is
+    /// in the actor's mailbox ahead of the shutdown, so the actor never has
+    /// to refuse an acknowledged job. If `hand_over` fails, the ids are
+    /// given back.
+    pub(crate) fn admit_then(
+        &self,
+        specs: Vec<JobSpec>,
+        hand_over: impl FnOnce(Vec<Admitted>) -> Result<(), Error>,
+    ) -> Result<Vec<Arc<str>>, Error> {
         if !self.is_accepting() {
             return Err(Error::not_running());
         }
@@ -283,15 +307,19 @@ impl Admission {
             .into_iter()
             .map(|s| self.check(s, now))
             .collect::<Result<Vec<_>, _>>()?;
+        let out: Vec<Arc<str>> = admitted.iter().map(|a| a.entry.id.clone()).collect();
         let mut ids = self.ids();
-        let mut fresh: Vec<&Arc<str>> = Vec::with_capacity(admitted.len());
-        for a in &admitted {
+        if !self.is_accepting() {
+            return Err(Error::not_running());
+        }
+        let mut fresh: Vec<usize> = Vec::with_capacity(admitted.len());
+        for (i, a) in admitted.iter().enumerate() {
             let taken = ids.contains_key(&a.entry.id);
             if (taken && !a.replace)
                 || (!taken && ids.insert(a.entry.id.clone(), RESERVED).is_some())
             {
-                for id in fresh {
-                    ids.remove(id);
+                for &f in &fresh {
+                    ids.remove(&out[f]);
                 }
                 return Err(Error::new(
                     ErrorKind::DuplicateId,
@@ -299,10 +327,17 @@ impl Admission {
                 ));
             }
             if !taken {
-                fresh.push(&a.entry.id);
+                fresh.push(i);
             }
         }
-        Ok(admitted)
+        if let Err(e) = hand_over(admitted) {
+            for &f in &fresh {
+                ids.remove(&out[f]);
+            }
+            return Err(e);
+        }
+        drop(ids);
+        Ok(out)
     }
 
     /// Gives ids back (the actor could not take the jobs).

@@ -6,18 +6,23 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use tokio::sync::{broadcast, watch};
-use tokio_util::sync::CancellationToken;
+
+use std::sync::atomic::AtomicUsize;
 
 use crate::actor::{ExecutorKind, ExecutorRef, RestartExecutor, SchedulerActor, StopExecutor};
 use crate::admission::Admission;
 use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::context::JobShared;
 use crate::data::{Data, DataMap};
 use crate::error::{Error, ErrorKind};
+use crate::event::{Event, EventMask, EventStream, Listener};
 use crate::executor::Executor;
 use crate::executor_async::AsyncExecutor;
 #[cfg(unix)]
 use crate::executor_process::ProcessExecutor;
 use crate::executor_threads::ThreadPoolExecutor;
+use crate::lifecycle::Lifecycle;
+use crate::messages::Begin;
 use crate::registry::Registry;
 use crate::run::RunEnv;
 use crate::scheduler::{Inner, Scheduler};
@@ -44,6 +49,10 @@ pub struct SchedulerBuilder {
     clock: SharedClock,
     registered_jobs: bool,
     event_capacity: usize,
+    /// Made by the first [`SchedulerBuilder::subscribe`], or at start.
+    events: Option<broadcast::Sender<Event>>,
+    subscribers: Arc<AtomicUsize>,
+    listeners: Vec<(EventMask, Listener)>,
 }
 
 impl Default for SchedulerBuilder {
@@ -54,6 +63,9 @@ impl Default for SchedulerBuilder {
             clock: Arc::new(SystemClock),
             registered_jobs: true,
             event_capacity: 4096,
+            events: None,
+            subscribers: Arc::default(),
+            listeners: Vec::new(),
         }
     }
 }
@@ -90,9 +102,70 @@ impl SchedulerBuilder {
         self
     }
 
-    /// How many events a slow subscriber may fall behind (default 4096).
+    /// How many events a slow subscriber may fall behind (default 4096)
+    /// before it is told how many it missed ([`Event::Lagged`]). Set it
+    /// before [`SchedulerBuilder::subscribe`]: the streams share one channel,
+    /// made by the first subscription.
     pub fn event_capacity(mut self, n: usize) -> Self {
         self.event_capacity = n.max(1);
+        if self.events.as_ref().is_some_and(|e| e.receiver_count() > 0) {
+            tracing::warn!(
+                target: "scheduler::lifecycle",
+                "event_capacity set after subscribe(): the streams taken already keep the capacity they were made with"
+            );
+        } else {
+            self.events = None;
+        }
+        self
+    }
+
+    /// A stream of every event from the start on: nothing that happens when
+    /// the scheduler starts (`SchedulerStarted`, the first runs of
+    /// `at_start` jobs) is missed, as it can be by a stream taken from the
+    /// handle after start.
+    ///
+    /// ```
+    /// use scheduler::{Event, Scheduler};
+    /// use tokio_stream::StreamExt;
+    ///
+    /// actix_rt::System::new().block_on(async {
+    ///     let mut builder = Scheduler::builder();
+    ///     let mut events = builder.subscribe();
+    ///     let sched = builder.start()?;
+    ///     assert_eq!(events.next().await, Some(Event::ExecutorAdded { executor: "default".into() }));
+    ///     assert_eq!(events.next().await, Some(Event::SchedulerStarted));
+    ///     sched.shutdown(true).await
+    /// })?;
+    /// # Ok::<(), scheduler::Error>(())
+    /// ```
+    pub fn subscribe(&mut self) -> EventStream {
+        let capacity = self.event_capacity;
+        let events = self
+            .events
+            .get_or_insert_with(|| broadcast::channel(capacity).0);
+        EventStream::new(events.subscribe(), self.subscribers.clone())
+    }
+
+    /// Calls `listener` for each event in `mask` from the start on (see
+    /// [`crate::Scheduler::add_listener`] for the contract: listeners run on
+    /// the scheduler's thread and must be quick; a panicking one is removed).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use scheduler::{Event, EventMask, Scheduler};
+    ///
+    /// let started = Arc::new(AtomicBool::new(false));
+    /// let seen = started.clone();
+    /// let sched = Scheduler::builder()
+    ///     .listener(EventMask::SCHEDULER_STARTED, move |_e: &Event| seen.store(true, Ordering::SeqCst))
+    ///     .start_background()?;
+    /// sched.blocking().shutdown(true)?;
+    /// assert!(started.load(Ordering::SeqCst));
+    /// # Ok::<(), scheduler::Error>(())
+    /// ```
+    pub fn listener(mut self, mask: EventMask, listener: impl Fn(&Event) + Send + 'static) -> Self {
+        self.listeners.push((mask, Box::new(listener)));
         self
     }
 
@@ -121,21 +194,35 @@ impl SchedulerBuilder {
             data.clone(),
             names,
         ));
+        let names_for_log: Vec<String> = admission
+            .executors
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
         let initial = if self.registered_jobs {
             admission.admit(crate::static_jobs::specs(&registry, &data, now)?)?
         } else {
             Vec::new()
         };
-        let (events, _) = broadcast::channel(self.event_capacity);
+        let static_count = initial.len();
+        let capacity = self.event_capacity;
+        let events = self
+            .events
+            .unwrap_or_else(|| broadcast::channel(capacity).0);
         let (stopped_tx, stopped_rx) = watch::channel(false);
-        let token = CancellationToken::new();
+        let job_shared = Arc::new(JobShared::new(data));
+        let token = job_shared.shutdown.clone();
+        let lifecycle: Arc<Lifecycle> = Arc::default();
         let arbiter = Arbiter::new();
         let clock = self.clock.clone();
         let executors = self.executors;
         let admission_actor = admission.clone();
-        let subscribers: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let subscribers = self.subscribers;
         let subscribers_actor = subscribers.clone();
         let events_tx = events.clone();
+        let listeners = self.listeners;
+        let lifecycle_actor = lifecycle.clone();
+        let job_shared_actor = job_shared.clone();
         let addr = SchedulerActor::start_in_arbiter(&arbiter.handle(), move |ctx| {
             let mut act = SchedulerActor::new(
                 clock.clone(),
@@ -144,9 +231,11 @@ impl SchedulerBuilder {
                 token.clone(),
                 stopped_tx,
             );
+            act.listeners = listeners;
+            act.lifecycle = lifecycle_actor;
             let env = Arc::new(RunEnv {
                 clock,
-                data,
+                job: job_shared_actor,
                 grace: CANCEL_GRACE,
                 shutdown: token,
                 finished: Arc::new(crate::run::FinishedSink::new(Some(
@@ -198,17 +287,31 @@ impl SchedulerBuilder {
             act.initial_jobs = initial;
             act
         });
-        Ok(Scheduler {
-            inner: Arc::new(Inner {
-                addr,
-                events,
-                subscribers,
-                stopped: stopped_rx,
-                arbiter: arbiter.handle(),
-                admission,
-                system: std::sync::Mutex::new(None),
-            }),
-        })
+        let inner = Arc::new(Inner {
+            addr,
+            events,
+            subscribers,
+            stopped: stopped_rx,
+            arbiter: arbiter.handle(),
+            admission,
+            lifecycle,
+            system: std::sync::Mutex::new(None),
+        });
+        if let Some(slot) = &job_shared.handle {
+            let weak: std::sync::Weak<dyn std::any::Any + Send + Sync> =
+                Arc::downgrade(&inner) as _;
+            let _ = slot.set(weak);
+        }
+        // Only now does the actor start its work (the static jobs, the
+        // timer): a job that asks for its scheduler finds the handle.
+        inner.addr.do_send(Begin);
+        tracing::info!(
+            target: "scheduler::lifecycle",
+            executors = ?names_for_log,
+            static_jobs = static_count,
+            "scheduler started"
+        );
+        Ok(Scheduler { inner })
     }
 
     /// A process pool re-runs this executable (unless given a program), which

@@ -1,13 +1,14 @@
 //! What a running job can see: `JobContext`, and what it returns: `JobResult`.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::data::Data;
-use crate::run::RunEnv;
+use crate::data::{Data, DataMap};
+use crate::error::{Error, ErrorKind};
 
 /// The context of one run, handed to every job.
 ///
@@ -28,8 +29,8 @@ pub struct JobContext {
     pub(crate) run_id: u64,
     pub(crate) scheduled_at: DateTime<Utc>,
     pub(crate) attempt: u32,
-    /// Shared by every run: the shutdown token and the data.
-    pub(crate) env: Arc<RunEnv>,
+    /// Shared by every run: the data, the shutdown token, the handle.
+    pub(crate) shared: Arc<JobShared>,
     /// A run with a timeout has a token of its own (a child of the shutdown token).
     pub(crate) own: Option<CancellationToken>,
 }
@@ -62,7 +63,7 @@ impl JobContext {
     }
 
     fn token(&self) -> &CancellationToken {
-        self.own.as_ref().unwrap_or(&self.env.shutdown)
+        self.own.as_ref().unwrap_or(&self.shared.shutdown)
     }
 
     /// Resolves when the run is asked to stop. An async job that does not stop
@@ -73,7 +74,58 @@ impl JobContext {
 
     /// Shared state registered with [`crate::SchedulerBuilder::data`].
     pub fn data<T: Send + Sync + 'static>(&self) -> Option<Data<T>> {
-        self.env.data.get::<T>()
+        self.shared.data.get::<T>()
+    }
+
+    /// The type-erased handle of the scheduler running this job (see
+    /// [`JobContext::scheduler`], which lives with the handle).
+    pub(crate) fn handle_slot(&self) -> Result<Arc<dyn Any + Send + Sync>, Error> {
+        match &self.shared.handle {
+            None => Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "job `{}`: a job running in a process-pool worker has no scheduler handle \
+                     (the scheduler is in another process); schedule follow-up jobs from a job \
+                     on an in-process executor",
+                    self.job_id
+                ),
+            )),
+            Some(slot) => slot
+                .get()
+                .and_then(std::sync::Weak::upgrade)
+                .ok_or_else(Error::not_running),
+        }
+    }
+}
+
+/// What every run of one scheduler shares, as jobs see it: the registered
+/// data, the shutdown token, and (type-erased, so this room needs nothing
+/// above it) the scheduler's handle.
+pub(crate) struct JobShared {
+    pub(crate) data: Arc<DataMap>,
+    /// Cancelled at the shutdown deadline.
+    pub(crate) shutdown: CancellationToken,
+    /// Set once the handle exists; `None` in a process-pool worker.
+    pub(crate) handle: Option<std::sync::OnceLock<std::sync::Weak<dyn Any + Send + Sync>>>,
+}
+
+impl JobShared {
+    /// For a scheduler: the handle is set once it exists.
+    pub(crate) fn new(data: Arc<DataMap>) -> JobShared {
+        JobShared {
+            data,
+            shutdown: CancellationToken::new(),
+            handle: Some(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// For a process-pool worker: no data, no handle.
+    pub(crate) fn detached() -> JobShared {
+        JobShared {
+            data: Arc::new(DataMap::default()),
+            shutdown: CancellationToken::new(),
+            handle: None,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The runtime's error type.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What went wrong. Returned by [`Error::kind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +37,10 @@ pub enum ErrorKind {
     /// A job cannot run on a process-pool executor: a closure, or a job
     /// function that needs `Data<T>`; or an executor cannot do what was asked.
     Unsupported,
+    /// The scheduler stopped abnormally, without shutting down: its actix
+    /// `System` or arbiter was stopped under it, or it panicked. Runs it had
+    /// in flight may not have finished; nothing it acknowledged is kept.
+    Aborted,
 }
 
 /// An error of the scheduler runtime: a kind and a message naming what is wrong.
@@ -46,11 +51,33 @@ pub enum ErrorKind {
 /// assert!(e.is_job_not_found());
 /// assert_eq!(e.to_string(), "no job with id `x`");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The cause, where there is one, is [`std::error::Error::source`]: a
+/// trigger error keeps its kind, field and position
+/// ([`Error::trigger_error`]).
+///
+/// ```
+/// use scheduler::{Error, ErrorKind, Trigger};
+/// let e: Error = Trigger::cron("61 * * * *").map_err(Error::from).unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::Trigger);
+/// let cause = e.trigger_error().expect("the trigger error is kept");
+/// assert_eq!(cause.field(), Some("minute"));
+/// assert!(std::error::Error::source(&e).is_some());
+/// ```
+#[derive(Debug, Clone)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// An error of `kind` with `message`.
@@ -58,7 +85,34 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// An error of `kind` with `message`, caused by `source`.
+    pub fn with_source(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The same error, its message prefixed with `what` ("job `x`: ..."):
+    /// kind and cause are kept.
+    pub(crate) fn context(mut self, what: impl fmt::Display) -> Error {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
+    /// The trigger error behind an [`ErrorKind::Trigger`] error, with its
+    /// kind, field and position.
+    pub fn trigger_error(&self) -> Option<&scheduler_triggers::Error> {
+        self.source.as_deref()?.downcast_ref()
     }
 
     /// The kind of error.
@@ -81,6 +135,19 @@ impl Error {
         self.kind == ErrorKind::NotRunning
     }
 
+    /// Whether the scheduler stopped abnormally ([`ErrorKind::Aborted`]).
+    pub fn is_aborted(&self) -> bool {
+        self.kind == ErrorKind::Aborted
+    }
+
+    pub(crate) fn aborted() -> Error {
+        Error::new(
+            ErrorKind::Aborted,
+            "the scheduler stopped abnormally, without shutting down (its actix System or arbiter \
+             was stopped under it, or it panicked); runs in flight may not have finished",
+        )
+    }
+
     pub(crate) fn not_running() -> Error {
         Error::new(
             ErrorKind::NotRunning,
@@ -99,11 +166,17 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<scheduler_triggers::Error> for Error {
     fn from(e: scheduler_triggers::Error) -> Error {
-        Error::new(ErrorKind::Trigger, e.to_string())
+        Error::with_source(ErrorKind::Trigger, e.to_string(), e)
     }
 }
 

@@ -125,6 +125,14 @@ pub enum Event {
         /// The skipped fire time.
         scheduled_at: DateTime<Utc>,
     },
+    /// Only in an [`EventStream`]: the stream fell more than the event
+    /// capacity behind ([`crate::SchedulerBuilder::event_capacity`]) and
+    /// `missed` events, the oldest, were lost to it. Counts built on the
+    /// stream are short by that much from here on.
+    Lagged {
+        /// How many events this stream missed.
+        missed: u64,
+    },
 }
 
 /// A set of event kinds, for [`crate::Scheduler::add_listener`].
@@ -169,8 +177,10 @@ impl EventMask {
     pub const JOB_MISSED: EventMask = EventMask(1 << 13);
     /// [`Event::JobMaxInstances`]
     pub const JOB_MAX_INSTANCES: EventMask = EventMask(1 << 14);
+    /// [`Event::Lagged`] (streams only)
+    pub const LAGGED: EventMask = EventMask(1 << 15);
     /// Every event.
-    pub const ALL: EventMask = EventMask((1 << 15) - 1);
+    pub const ALL: EventMask = EventMask((1 << 16) - 1);
 
     /// Whether every kind in `other` is in `self`.
     pub const fn contains(self, other: EventMask) -> bool {
@@ -209,6 +219,7 @@ impl Event {
             Event::JobError { .. } => EventMask::JOB_ERROR,
             Event::JobMissed { .. } => EventMask::JOB_MISSED,
             Event::JobMaxInstances { .. } => EventMask::JOB_MAX_INSTANCES,
+            Event::Lagged { .. } => EventMask::LAGGED,
         }
     }
 
@@ -228,8 +239,11 @@ impl Event {
     }
 }
 
-/// A stream of events from [`crate::Scheduler::subscribe`]. A subscriber that
-/// falls more than the channel's capacity behind skips the oldest events.
+/// A stream of events from [`crate::Scheduler::subscribe`] or
+/// [`crate::SchedulerBuilder::subscribe`]. A subscriber that falls more than
+/// the channel's capacity behind loses the oldest events, and is told so:
+/// the stream yields [`Event::Lagged`] with the number it missed, then goes
+/// on with the oldest event still kept.
 pub struct EventStream {
     inner: BroadcastStream<Event>,
     subscribers: Arc<std::sync::atomic::AtomicUsize>,
@@ -260,14 +274,13 @@ impl Drop for EventStream {
 impl Stream for EventStream {
     type Item = Event;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        loop {
-            match Pin::new(&mut self.inner).poll_next(cx) {
-                Poll::Ready(Some(Ok(e))) => return Poll::Ready(Some(e)),
-                Poll::Ready(Some(Err(_lagged))) => continue,
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        use tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged;
+        Pin::new(&mut self.inner).poll_next(cx).map(|e| {
+            e.map(|r| match r {
+                Ok(e) => e,
+                Err(Lagged(missed)) => Event::Lagged { missed },
+            })
+        })
     }
 }
 

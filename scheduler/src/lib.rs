@@ -49,6 +49,7 @@ mod executor_process;
 mod executor_threads;
 mod fxhash;
 mod job;
+mod lifecycle;
 mod messages;
 mod options;
 mod print;

@@ -30,6 +30,13 @@ macro_rules! handler {
     };
 }
 
+/// Sent once by the builder when the handle exists: the actor starts its
+/// work (static jobs, timer) only then, so a job can reach its scheduler.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Begin;
+handler!(Begin, (), |act, m, ctx| act.begin(ctx));
+
 /// Inserts jobs the handle admitted.
 #[derive(Message)]
 #[rtype(result = "()")]

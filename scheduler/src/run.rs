@@ -15,8 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::clock::{self, SharedClock};
-use crate::context::{JobContext, JobResult};
-use crate::data::DataMap;
+use crate::context::{JobContext, JobResult, JobShared};
 use crate::event::FailureKind;
 use crate::target::Runnable;
 
@@ -137,10 +136,11 @@ pub(crate) type Env = Arc<RunEnv>;
 /// What every executor needs to run jobs; shared by every run.
 pub(crate) struct RunEnv {
     pub(crate) clock: SharedClock,
-    pub(crate) data: Arc<DataMap>,
+    /// What jobs see: data, the shutdown token, the handle.
+    pub(crate) job: Arc<JobShared>,
     /// How long a cancelled async job may take to stop before it is dropped.
     pub(crate) grace: Duration,
-    /// Cancelled at the shutdown deadline.
+    /// Cancelled at the shutdown deadline (the same token as `job.shutdown`).
     pub(crate) shutdown: CancellationToken,
     pub(crate) finished: Arc<FinishedSink>,
     /// Light runs in flight (see [`Tick::light`]).
@@ -152,12 +152,13 @@ pub(crate) struct RunEnv {
 
 impl RunEnv {
     /// An environment with no scheduler behind it: a process-pool worker's.
-    pub(crate) fn detached(clock: SharedClock, data: Arc<DataMap>) -> RunEnv {
+    pub(crate) fn detached(clock: SharedClock) -> RunEnv {
+        let job = Arc::new(JobShared::detached());
         RunEnv {
             clock,
-            data,
+            shutdown: job.shutdown.clone(),
+            job,
             grace: crate::builder::CANCEL_GRACE,
-            shutdown: CancellationToken::new(),
             finished: Arc::new(FinishedSink::new(None)),
             in_flight: Default::default(),
             draining: Default::default(),
@@ -191,7 +192,7 @@ impl Tick {
             run_id: self.run_id,
             scheduled_at: self.scheduled_at,
             attempt: self.attempt,
-            env: env.clone(),
+            shared: env.job.clone(),
             own,
         }
     }
@@ -377,8 +378,8 @@ pub(crate) fn call_blocking(
     rt: Option<&tokio::runtime::Runtime>,
 ) -> Result<JobResult, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| match runnable {
-        Runnable::Blocking(f) => f(ctx),
-        Runnable::RegisteredBlocking(f, args) => f(ctx, args),
+        Runnable::Blocking(f) => crate::block_on::as_blocking_job(|| f(ctx)),
+        Runnable::RegisteredBlocking(f, args) => crate::block_on::as_blocking_job(|| f(ctx, args)),
         Runnable::Async(f) => match rt {
             Some(rt) => rt.block_on(f(ctx)),
             None => Err(crate::context::JobError::new(

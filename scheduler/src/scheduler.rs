@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::actor::SchedulerActor;
 use crate::builder::SchedulerBuilder;
+use crate::context::JobContext;
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, EventStream};
 use crate::job::{Job, JobChanges, JobSpec};
@@ -49,6 +50,8 @@ pub(crate) struct Inner {
     pub(crate) stopped: watch::Receiver<bool>,
     pub(crate) arbiter: actix_rt::ArbiterHandle,
     pub(crate) admission: Arc<crate::admission::Admission>,
+    /// Running, shut down, or gone without shutting down.
+    pub(crate) lifecycle: Arc<crate::lifecycle::Lifecycle>,
     /// The System of a background scheduler, stopped at shutdown.
     pub(crate) system: Mutex<Option<System>>,
 }
@@ -79,7 +82,17 @@ impl Scheduler {
         M::Result: Send,
         SchedulerActor: Handler<M>,
     {
-        Ok(self.inner.addr.send(msg).await?)
+        self.inner.addr.send(msg).await.map_err(|_| self.gone())
+    }
+
+    /// The error for an actor that can no longer be reached: shut down, or
+    /// stopped abnormally.
+    fn gone(&self) -> Error {
+        if self.inner.lifecycle.is_aborted() {
+            Error::aborted()
+        } else {
+            Error::not_running()
+        }
     }
 
     /// Adds a job running `target`; set its id, trigger and options on the
@@ -96,26 +109,33 @@ impl Scheduler {
     /// Jobs are checked on the caller's thread (trigger, executor, registered
     /// function, data, options, duplicate id) and then handed to the scheduler,
     /// which keeps the order of everything sent to it: a later call on any
-    /// handle sees them.
+    /// handle sees them. Once this returns `Ok`, the jobs are the
+    /// scheduler's: a `remove_all_jobs`, `remove_job` or `shutdown` racing
+    /// with it either comes first (and the add fails with a typed error) or
+    /// finds the jobs. Only a scheduler that dies abnormally
+    /// ([`ErrorKind::Aborted`]) loses them.
     pub async fn add_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
+        if self.inner.lifecycle.is_aborted() {
+            return Err(Error::aborted());
+        }
         let admission = &self.inner.admission;
         // Backpressure: at most MAX_IN_FLIGHT admitted jobs wait for the scheduler.
-        let permits = admission.reserve(specs.len()).await?;
-        let admitted = match admission.admit(specs) {
-            Ok(a) => a,
-            Err(e) => {
-                admission.give_back(permits);
-                return Err(e);
+        let permits = admission
+            .reserve(specs.len())
+            .await
+            .map_err(|_| self.gone())?;
+        let addr = &self.inner.addr;
+        let sent = admission.admit_then(specs, |admitted| {
+            if !addr.connected() {
+                return Err(self.gone());
             }
-        };
-        let ids: Vec<Arc<str>> = admitted.iter().map(|a| a.entry.id.clone()).collect();
-        if !self.inner.addr.connected() {
-            admission.release(&admitted);
+            addr.do_send(CommitJobs(admitted, permits));
+            Ok(())
+        });
+        if sent.is_err() {
             admission.give_back(permits);
-            return Err(Error::not_running());
         }
-        self.inner.addr.do_send(CommitJobs(admitted, permits));
-        Ok(ids)
+        sent
     }
 
     /// Changes options, name, target or next run time of a job.
@@ -234,7 +254,7 @@ impl Scheduler {
         self.inner.admission.stop_accepting();
         self.inner.admission.close();
         let (done, rx) = oneshot::channel();
-        if self
+        let sent = self
             .inner
             .addr
             .send(Shutdown {
@@ -242,17 +262,23 @@ impl Scheduler {
                 deadline,
                 done,
             })
-            .await
-            .is_ok()
-        {
-            let _ = rx.await;
-        }
+            .await;
+        // Drained only if the actor said so; an actor that is gone (its
+        // System stopped, say) drained nothing, unless it had shut down before.
+        let drained = match sent {
+            Ok(()) => rx.await.is_ok(),
+            Err(_) => false,
+        };
         self.inner.arbiter.stop();
         let system = self.inner.system.lock().ok().and_then(|mut s| s.take());
         if let Some(system) = system {
             system.stop();
         }
-        Ok(())
+        if drained || self.inner.lifecycle.is_shut_down() {
+            Ok(())
+        } else {
+            Err(self.gone())
+        }
     }
 
     /// Resolves once the scheduler has shut down.
@@ -263,12 +289,15 @@ impl Scheduler {
         }
     }
 
-    /// Whether the scheduler has shut down.
+    /// Whether the scheduler has shut down, or stopped abnormally.
     pub fn is_shutdown(&self) -> bool {
-        *self.inner.stopped.borrow()
+        *self.inner.stopped.borrow() || self.inner.lifecycle.is_aborted()
     }
 
-    /// A stream of every event from now on.
+    /// A stream of every event from now on. To see what happens at start,
+    /// subscribe on the builder instead ([`SchedulerBuilder::subscribe`]).
+    /// A stream that falls more than the event capacity behind yields
+    /// [`Event::Lagged`] with the number of events it missed.
     pub fn subscribe(&self) -> EventStream {
         EventStream::new(
             self.inner.events.subscribe(),
@@ -276,8 +305,16 @@ impl Scheduler {
         )
     }
 
-    /// Calls `listener` for each event in `mask`, on the scheduler's thread
-    /// (keep it short; send elsewhere for slow work).
+    /// Calls `listener` for each event in `mask` from now on (to see what
+    /// happens at start, use [`SchedulerBuilder::listener`]).
+    ///
+    /// The contract: listeners run on the scheduler's own thread, in the
+    /// middle of dispatching, so every microsecond a listener takes delays
+    /// every job due at that moment. Keep it to a counter, a channel send or
+    /// a log line; for slow work (a database, the network) take a
+    /// [`Scheduler::subscribe`] stream, which a slow consumer cannot stall.
+    /// A listener that panics is removed (the panic is logged once under
+    /// the `scheduler::events` target) and the scheduler goes on.
     pub async fn add_listener(
         &self,
         mask: EventMask,
@@ -397,5 +434,42 @@ impl Blocking<'_> {
     /// See [`Scheduler::add_job`]; finish with `.send_blocking()`.
     pub fn add_job(&self, target: impl Into<Target>) -> AddJob<'_> {
         self.sched.add_job(target)
+    }
+}
+
+impl JobContext {
+    /// The handle of the scheduler running this job, to add, change or
+    /// remove jobs from inside a job (the seed's "start a timed task when a
+    /// task is executed"). Works from async jobs (`.await` its methods) and
+    /// blocking jobs (its [`Scheduler::blocking`] methods) on every
+    /// in-process executor.
+    ///
+    /// Errors: [`ErrorKind::Unsupported`] in a process-pool worker, which
+    /// runs in another process than its scheduler; [`ErrorKind::NotRunning`]
+    /// once the scheduler is gone.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scheduler::{JobContext, Target, Trigger};
+    ///
+    /// async fn place_order(ctx: JobContext) -> Result<(), scheduler::Error> {
+    ///     let sched = ctx.scheduler()?;
+    ///     sched
+    ///         .add_job(Target::from_async(|_ctx| async { println!("reminder") }))
+    ///         .trigger(Trigger::after(Duration::from_secs(60)))
+    ///         .await?;
+    ///     Ok(())
+    /// }
+    /// # let _ = place_order;
+    /// ```
+    pub fn scheduler(&self) -> Result<Scheduler, Error> {
+        let any = self.handle_slot()?;
+        let inner = any.downcast::<Inner>().map_err(|_| {
+            Error::new(
+                ErrorKind::NotRunning,
+                "the scheduler handle has another type",
+            )
+        })?;
+        Ok(Scheduler { inner })
     }
 }

@@ -21,11 +21,8 @@ pub(crate) fn specs(
     let mut out = Vec::new();
     for d in registry.iter() {
         let Some(s) = d.schedule else { continue };
-        let named = |e: &dyn std::fmt::Display| {
-            Error::new(
-                ErrorKind::Trigger,
-                format!("scheduled job `{}` (`{}`): {e}", d.name, d.path),
-            )
+        let named = |e: scheduler_triggers::Error| {
+            Error::from(e).context(format_args!("scheduled job `{}` (`{}`)", d.name, d.path))
         };
         for req in d.data {
             if !data.contains((req.type_id)()) {
@@ -38,8 +35,8 @@ pub(crate) fn specs(
                 ));
             }
         }
-        let trigger = trigger(&s, now).map_err(|e| named(&e))?;
-        let options = options(&s).map_err(|e| named(&e))?;
+        let trigger = trigger(&s, now).map_err(named)?;
+        let options = options(&s).map_err(named)?;
         let mut spec = JobSpec::new(target(d));
         spec.id = Some(Arc::from(s.id.unwrap_or(d.name)));
         spec.name = s.name.map(Arc::from);

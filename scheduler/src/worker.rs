@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::SystemClock;
 use crate::context::JobContext;
-use crate::data::DataMap;
 use crate::registry::{JobFn, Registry};
 use crate::run::{panic_message, RunEnv};
 
@@ -192,16 +191,13 @@ fn run_job(request: Request, channel: &UnixStream) -> i32 {
         );
     };
     let func = descriptor.func;
-    let env = Arc::new(RunEnv::detached(
-        Arc::new(SystemClock),
-        Arc::new(DataMap::default()),
-    ));
+    let env = Arc::new(RunEnv::detached(Arc::new(SystemClock)));
     let ctx = JobContext {
         job_id: Arc::from(request.job_id),
         run_id: request.run_id,
         scheduled_at: request.scheduled_at,
         attempt: request.attempt,
-        env: env.clone(),
+        shared: env.job.clone(),
         own: None,
     };
     let args = request.args;

@@ -72,7 +72,7 @@ impl SchedulerActor {
             opts.name = Some(name);
         }
         opts.check()
-            .map_err(|e| Error::new(e.kind(), format!("job `{id}`: {e}")))?;
+            .map_err(|e| e.context(format_args!("job `{id}`")))?;
         let executor = self.admission.executor_index(&opts.executor)?;
         if let Some(t) = changes.target {
             target = t;
@@ -92,6 +92,7 @@ impl SchedulerActor {
         self.arm(ctx);
         let job_id = self.slots[slot as usize].as_ref().map(|j| j.id.clone());
         if let Some(job_id) = job_id {
+            tracing::debug!(target: "scheduler::jobs", job_id = %job_id, "job modified");
             self.emit(Event::JobModified { job_id });
         }
         self.job(slot).ok_or_else(|| Error::job_not_found(id))
@@ -105,6 +106,8 @@ impl SchedulerActor {
     ) -> Result<Job, Error> {
         let slot = self.slot_of(id)?;
         let now = self.clock.now();
+        let mut trigger = trigger;
+        trigger.resolve(now);
         let next = trigger.next_fire_time(None, now).ok_or_else(|| {
             Error::new(
                 ErrorKind::Trigger,
@@ -119,6 +122,7 @@ impl SchedulerActor {
         let job_id = entry.id.clone();
         self.schedule(slot);
         self.arm(ctx);
+        tracing::debug!(target: "scheduler::jobs", job_id = %job_id, next_run = %next, "job rescheduled");
         self.emit(Event::JobModified { job_id });
         self.job(slot).ok_or_else(|| Error::job_not_found(id))
     }
@@ -148,6 +152,7 @@ impl SchedulerActor {
             .ok_or_else(|| Error::job_not_found(id))?;
         entry.next_run = None;
         let job_id = entry.id.clone();
+        tracing::debug!(target: "scheduler::jobs", job_id = %job_id, "job paused");
         self.emit(Event::JobModified { job_id });
         self.job(slot).ok_or_else(|| Error::job_not_found(id))
     }
@@ -171,6 +176,7 @@ impl SchedulerActor {
                 let job_id = entry.id.clone();
                 self.schedule(slot);
                 self.arm(ctx);
+                tracing::debug!(target: "scheduler::jobs", job_id = %job_id, next_run = %next, "job resumed");
                 self.emit(Event::JobModified { job_id });
                 Ok(self.job(slot))
             }
@@ -185,19 +191,23 @@ impl SchedulerActor {
     pub(crate) fn remove_job(&mut self, id: &str, ctx: &mut Context<Self>) -> Result<(), Error> {
         let slot = self.slot_of(id)?;
         if let Some(job_id) = self.slots[slot as usize].as_ref().map(|j| j.id.clone()) {
-            self.cancel_retries(&job_id, ctx);
+            self.cancel_retries(Some(&job_id), ctx);
         }
         self.remove_slot(slot, true);
         Ok(())
     }
 
     pub(crate) fn remove_all(&mut self, ctx: &mut Context<Self>) {
+        let mut removed = 0usize;
         for slot in 0..self.slots.len() {
-            if let Some(entry) = self.slots[slot].take() {
+            if self.slots[slot].take().is_some() {
                 self.free.push(slot as u32);
-                self.cancel_retries(&entry.id, ctx);
+                removed += 1;
             }
         }
+        // Every pending retry goes with its job: one pass over the runs, not one per job.
+        self.cancel_retries(None, ctx);
+        tracing::info!(target: "scheduler::jobs", jobs = removed, "all jobs removed");
         // Ids on their way to the actor stay reserved.
         self.admission.ids().retain(|_, slot| *slot == RESERVED);
         self.queue.clear();

@@ -160,12 +160,13 @@ impl SchedulerActor {
         self.flush();
     }
 
-    /// A job was removed on request: its pending retries are dropped.
-    pub(crate) fn cancel_retries(&mut self, job_id: &Arc<str>, ctx: &mut Context<Self>) {
+    /// Drops the pending retries of `job` (a job removed on request), or of
+    /// every job (`None`: all jobs removed, or shutdown); one pass over the runs.
+    pub(crate) fn cancel_retries(&mut self, job: Option<&Arc<str>>, ctx: &mut Context<Self>) {
         let pending: Vec<u64> = self
             .runs
             .iter()
-            .filter(|(_, s)| s.retry.is_some() && Arc::ptr_eq(&s.job_id, job_id))
+            .filter(|(_, s)| s.retry.is_some() && job.is_none_or(|j| Arc::ptr_eq(&s.job_id, j)))
             .map(|(id, _)| id)
             .collect();
         for run_id in pending {

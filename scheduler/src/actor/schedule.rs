@@ -21,6 +21,13 @@ impl SchedulerActor {
     /// Inserts admitted jobs (checked and id-reserved by [`Admission`]).
     pub(crate) fn commit(&mut self, admitted: Vec<Admitted>, ctx: &mut Context<Self>) {
         if self.phase != Phase::Running {
+            // Cannot happen: admission stops, under the id lock, before the
+            // shutdown message is sent (see `Admission::admit_then`).
+            tracing::error!(
+                target: "scheduler::jobs",
+                jobs = admitted.len(),
+                "jobs reached the scheduler after its shutdown began; not added"
+            );
             self.admission.release(&admitted);
             return;
         }
@@ -38,15 +45,18 @@ impl SchedulerActor {
                 .get(&id)
                 .copied()
                 .filter(|s| *s != RESERVED);
+            // A job already in the slot although this add was admitted without
+            // `replace`: a replacing add of the same id, admitted before a
+            // racing `remove_all_jobs`, was committed first. Both adds were
+            // acknowledged, so the one later in the mailbox wins, as a
+            // replacement; nothing acknowledged is dropped.
             let replaced = match existing {
-                Some(slot) if replace => {
+                Some(slot) => {
+                    if !replace {
+                        tracing::debug!(target: "scheduler::jobs", job_id = %id, "a racing add of this id came first; replaced");
+                    }
                     self.remove_slot(slot, false);
                     true
-                }
-                Some(_) => {
-                    // Only possible when `remove_all_jobs` raced with this add.
-                    tracing::error!(job.id = %id, "a job with this id already exists; not added");
-                    continue;
                 }
                 None => false,
             };
@@ -55,6 +65,9 @@ impl SchedulerActor {
                 self.submit(slot, now);
             }
             self.schedule(slot);
+            if tracing::enabled!(target: "scheduler::jobs", tracing::Level::DEBUG) {
+                self.log_added(slot, replaced);
+            }
             if self.listened() {
                 self.emit(if replaced {
                     Event::JobModified { job_id: id }
@@ -65,6 +78,20 @@ impl SchedulerActor {
         }
         self.flush();
         self.arm(ctx);
+    }
+
+    fn log_added(&self, slot: u32, replaced: bool) {
+        if let Some(e) = self.slots.get(slot as usize).and_then(Option::as_ref) {
+            tracing::debug!(
+                target: "scheduler::jobs",
+                job_id = %e.id,
+                job_name = %e.opts.name.as_deref().unwrap_or(&e.id),
+                trigger = ?e.trigger,
+                next_run = ?e.next_run,
+                "{}",
+                if replaced { "job replaced" } else { "job added" }
+            );
+        }
     }
 
     pub(crate) fn insert(&mut self, entry: JobEntry) -> u32 {
@@ -125,6 +152,9 @@ impl SchedulerActor {
                 }
             }
             self.free.push(slot);
+            if announce {
+                tracing::debug!(target: "scheduler::jobs", job_id = %entry.id, "job removed");
+            }
             if announce && self.listened() {
                 self.emit(Event::JobRemoved { job_id: entry.id });
             }

@@ -35,18 +35,7 @@ impl SchedulerActor {
         self.admission.close();
         self.disarm(ctx);
         // Pending retries will not happen.
-        let retrying: Vec<u64> = self
-            .runs
-            .iter()
-            .filter(|(_, s)| s.retry.is_some())
-            .map(|(id, _)| id)
-            .collect();
-        for run_id in retrying {
-            if let Some(h) = self.runs.get_mut(run_id).and_then(|s| s.retry.take()) {
-                ctx.cancel_future(h);
-            }
-            self.end_run(run_id);
-        }
+        self.cancel_retries(None, ctx);
         if !wait {
             self.shutdown_token.cancel();
             self.finish_shutdown();
@@ -156,6 +145,8 @@ impl SchedulerActor {
             self.emit(Event::ExecutorRemoved { executor });
         }
         self.emit(Event::SchedulerShutdown);
+        self.lifecycle.set_shut_down();
+        tracing::info!(target: "scheduler::lifecycle", "scheduler shut down");
         let _ = self.stopped.send(true);
         self.notify_stopped();
     }

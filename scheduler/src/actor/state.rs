@@ -173,6 +173,8 @@ pub(crate) struct SchedulerActor {
     pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
     /// What the executors share (light-run counters).
     pub(crate) env: Option<crate::run::Env>,
+    /// Shared with the handles: set when shut down, or when gone abnormally.
+    pub(crate) lifecycle: Arc<crate::lifecycle::Lifecycle>,
 }
 
 impl SchedulerActor {
@@ -206,6 +208,7 @@ impl SchedulerActor {
             due: Vec::new(),
             subscribers: Arc::default(),
             env: None,
+            lifecycle: Arc::default(),
         }
     }
 
@@ -217,13 +220,30 @@ impl SchedulerActor {
             || self.subscribers.load(std::sync::atomic::Ordering::Relaxed) > 0
     }
 
+    /// Calls the listeners whose mask matches, then sends to the streams. A
+    /// listener that panics is removed and reported once; the scheduler goes on.
     pub(crate) fn emit(&mut self, event: Event) {
+        log(&event);
         if !self.listeners.is_empty() {
             let mask = event.mask();
-            for (m, listener) in &self.listeners {
-                if m.intersects(mask) {
-                    listener(&event);
+            let mut dead = Vec::new();
+            for (i, (m, listener)) in self.listeners.iter().enumerate() {
+                if !m.intersects(mask) {
+                    continue;
                 }
+                let call = std::panic::AssertUnwindSafe(|| listener(&event));
+                if let Err(p) = std::panic::catch_unwind(call) {
+                    tracing::error!(
+                        target: "scheduler::events",
+                        event = ?event,
+                        panic = %crate::run::panic_message(&*p),
+                        "an event listener panicked; it is removed and the scheduler goes on"
+                    );
+                    dead.push(i);
+                }
+            }
+            for i in dead.into_iter().rev() {
+                drop(self.listeners.remove(i));
             }
         }
         if self.events.receiver_count() > 0 {
@@ -236,17 +256,90 @@ impl SchedulerActor {
     }
 }
 
-impl Actor for SchedulerActor {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
-        for executor in names {
-            self.emit(Event::ExecutorAdded { executor });
+/// The events worth a log line of their own (runs have their span and
+/// their outcome's line; job changes are logged where they happen).
+fn log(event: &Event) {
+    match event {
+        Event::JobMissed {
+            job_id,
+            scheduled_at,
+            count,
+        } => tracing::warn!(
+            target: "scheduler::runs",
+            job_id = %job_id,
+            scheduled_at = %scheduled_at,
+            count,
+            "run missed: later than its misfire grace time"
+        ),
+        Event::JobMaxInstances {
+            job_id,
+            scheduled_at,
+        } => tracing::warn!(
+            target: "scheduler::runs",
+            job_id = %job_id,
+            scheduled_at = %scheduled_at,
+            "run skipped: the job already runs max_instances times"
+        ),
+        Event::SchedulerPaused => {
+            tracing::info!(target: "scheduler::lifecycle", "scheduler paused")
         }
+        Event::SchedulerResumed => {
+            tracing::info!(target: "scheduler::lifecycle", "scheduler resumed")
+        }
+        _ => {}
+    }
+}
+
+impl SchedulerActor {
+    /// Starts the work, once the handle exists (see [`crate::messages::Begin`]):
+    /// `SchedulerStarted`, the static jobs, the timer.
+    pub(crate) fn begin(&mut self, ctx: &mut Context<Self>) {
         self.emit(Event::SchedulerStarted);
         let initial = std::mem::take(&mut self.initial_jobs);
         self.commit(initial, ctx);
         self.arm(ctx);
+    }
+}
+
+impl Actor for SchedulerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, _ctx: &mut Self::Context) {
+        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
+        for executor in names {
+            self.emit(Event::ExecutorAdded { executor });
+        }
+    }
+}
+
+impl Drop for SchedulerActor {
+    /// An actor dropped without having shut down was stopped under us: its
+    /// System or arbiter stopped, or it panicked. The handles learn it
+    /// ([`crate::ErrorKind::Aborted`]), and the log says what was running.
+    fn drop(&mut self) {
+        if self.phase == Phase::Stopped || !self.lifecycle.set_aborted() {
+            return;
+        }
+        self.admission.stop_accepting();
+        self.admission.close();
+        let tracked: Vec<String> = self
+            .runs
+            .values()
+            .take(20)
+            .map(|r| format!("{} (scheduled at {})", r.job_id, r.scheduled_at))
+            .collect();
+        let light = self
+            .env
+            .as_ref()
+            .map_or(0, |e| e.in_flight.load(Ordering::SeqCst));
+        tracing::error!(
+            target: "scheduler::lifecycle",
+            runs_in_flight = self.runs.values().count() + light,
+            running = ?tracked,
+            jobs = self.len(),
+            "the scheduler stopped abnormally, without shutting down (its actix System or \
+             arbiter was stopped, or it panicked); runs in flight may not have finished. \
+             Shut the scheduler down before stopping its System"
+        );
     }
 }

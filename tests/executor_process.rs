@@ -235,3 +235,32 @@ async fn a_job_the_worker_binary_does_not_register_is_refused_by_the_worker() {
     );
     h.shutdown().await;
 }
+
+#[actix_rt::test]
+async fn a_worker_has_no_scheduler_handle_and_says_so() {
+    let mut h = start();
+    let (kind, message) =
+        failure(&run_once(&mut h, "asks", process_jobs::proc_asks_scheduler::with()).await);
+    assert_eq!(kind, FailureKind::Error, "{message}");
+    assert!(message.starts_with("Unsupported: "), "{message}");
+    assert!(
+        message.contains("process-pool worker has no scheduler handle"),
+        "{message}"
+    );
+    h.shutdown().await;
+}
+
+/// `worker_main` changes no environment variable (unsound with threads), and
+/// a child of the job, which inherits the worker's variable, is no worker.
+#[actix_rt::test]
+async fn worker_main_leaves_the_environment_alone() {
+    let mut h = start();
+    let e = run_once(
+        &mut h,
+        "child",
+        process_jobs::proc_child_is_no_worker::with(),
+    )
+    .await;
+    assert!(matches!(e, Event::JobExecuted { .. }), "{e:?}");
+    h.shutdown().await;
+}

@@ -144,3 +144,30 @@ pub fn proc_pgid(path: String) -> Result<(), String> {
     let pgid = rustix::process::getpgrp().as_raw_nonzero().get();
     std::fs::write(path, pgid.to_string()).map_err(|e| e.to_string())
 }
+
+/// Fails with what `ctx.scheduler()` says in a worker.
+#[job]
+pub fn proc_asks_scheduler(ctx: JobContext) -> Result<(), String> {
+    match ctx.scheduler() {
+        Ok(_) => Err("a worker has a scheduler handle".into()),
+        Err(e) => Err(format!("{:?}: {e}", e.kind())),
+    }
+}
+
+/// `worker_main` leaves the environment alone, and a child of the job that
+/// inherits it (this very binary) runs its own `main`, not a worker's.
+#[job]
+pub fn proc_child_is_no_worker() -> Result<(), String> {
+    if std::env::var_os("SCHEDULER_PROCESS_WORKER").is_none() {
+        return Err("the worker's environment was changed".into());
+    }
+    let out = std::process::Command::new("/proc/self/exe")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(1) && stderr.contains("usage: process_worker") {
+        Ok(())
+    } else {
+        Err(format!("the child ran as {:?}: {stderr}", out.status))
+    }
+}

@@ -119,3 +119,99 @@ async fn start_and_shutdown_events() {
         "{kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn a_panicking_listener_is_removed_and_the_scheduler_goes_on() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let (bad, good) = (calls.clone(), calls.clone());
+    let mut h = start(
+        Scheduler::builder()
+            .listener(EventMask::JOB_ADDED, move |e: &Event| {
+                if let Ok(mut c) = bad.lock() {
+                    c.push(format!("bad {:?}", e.job_id()));
+                }
+                panic!("listener bug");
+            })
+            .listener(EventMask::JOB_ADDED, move |e: &Event| {
+                if let Ok(mut c) = good.lock() {
+                    c.push(format!("good {:?}", e.job_id()));
+                }
+            }),
+    );
+    for id in ["a", "b"] {
+        h.sched
+            .add_job(Target::from_async(|_ctx| async {}))
+            .id(id)
+            .await
+            .expect("added");
+        h.expect("run", executed(id)).await;
+    }
+    assert_eq!(
+        *calls.lock().expect("lock"),
+        [r#"bad Some("a")"#, r#"good Some("a")"#, r#"good Some("b")"#]
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_builder_listener_sees_the_start() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let h = start(
+        Scheduler::builder().listener(EventMask::ALL, move |e: &Event| {
+            if let Ok(mut v) = s.lock() {
+                v.push(e.mask());
+            }
+        }),
+    );
+    h.shutdown().await;
+    let seen = seen.lock().expect("lock");
+    assert_eq!(seen.first(), Some(&EventMask::EXECUTOR_ADDED), "{seen:?}");
+    assert!(seen.contains(&EventMask::SCHEDULER_STARTED), "{seen:?}");
+    assert_eq!(
+        seen.last(),
+        Some(&EventMask::SCHEDULER_SHUTDOWN),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_lagging_stream_is_told_how_many_events_it_missed() {
+    // A listener counts what was emitted; listeners never lag.
+    let emitted = Arc::new(Mutex::new(0usize));
+    let count = emitted.clone();
+    let h = start(Scheduler::builder().event_capacity(4).listener(
+        EventMask::ALL,
+        move |_e: &Event| {
+            if let Ok(mut c) = count.lock() {
+                *c += 1;
+            }
+        },
+    ));
+    // Past what happens at start: a new stream starts here.
+    h.sched.wakeup().await.expect("running");
+    let before = *emitted.lock().expect("lock");
+    let mut slow = h.sched.subscribe();
+    for i in 0..10 {
+        h.sched
+            .add_job(Target::from_async(|_ctx| async {}))
+            .id(format!("j{i}"))
+            .next_run_time(None)
+            .await
+            .expect("added");
+    }
+    h.sched.remove_all_jobs().await.expect("running");
+    let total = *emitted.lock().expect("lock") - before;
+    // The stream keeps 4: it is told it missed the rest, then gets those 4.
+    let first = tokio_stream::StreamExt::next(&mut slow).await;
+    let Some(Event::Lagged { missed }) = first else {
+        panic!("expected a lag notice first, got {first:?}");
+    };
+    let mut rest = Vec::new();
+    for _ in 0..4 {
+        rest.extend(tokio_stream::StreamExt::next(&mut slow).await);
+    }
+    assert_eq!(missed as usize + rest.len(), total, "{rest:#?}");
+    assert_eq!(rest.last(), Some(&Event::AllJobsRemoved));
+    h.shutdown().await;
+}

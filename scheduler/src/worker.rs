@@ -89,13 +89,24 @@ pub(crate) enum Response {
 /// ```
 pub fn worker_main() {
     PREPARED.store(true, Ordering::SeqCst);
-    if std::env::var_os(WORKER_ENV).is_none() {
+    if !is_worker() {
         return;
     }
-    // Not for the job's own children. (Called first thing in `main`, before
-    // any other thread exists, this is sound.)
-    std::env::remove_var(WORKER_ENV);
     std::process::exit(run_worker());
+}
+
+/// Whether the scheduler started this process as a worker: [`WORKER_ENV`]
+/// is set and stdin is a socket (the channel to the scheduler). The job's
+/// own children inherit the variable, but not the channel: the worker's
+/// stdin is `/dev/null` by then. So the environment is never changed
+/// (`std::env::remove_var` is unsound once other threads may exist).
+fn is_worker() -> bool {
+    if std::env::var_os(WORKER_ENV).is_none() {
+        return false;
+    }
+    rustix::fs::fstat(std::io::stdin()).is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Socket
+    })
 }
 
 /// Whether this process called [`worker_main`].

@@ -230,7 +230,9 @@ async fn a_job_the_worker_binary_does_not_register_is_refused_by_the_worker() {
     assert_eq!(kind, FailureKind::Error, "{message}");
     assert!(message.contains("could not run the job"), "{message}");
     assert!(
-        message.contains("no job function is registered as `only_in_the_test_binary`"),
+        message.contains(
+            "no job function is registered as `executor_process::only_in_the_test_binary`"
+        ),
         "{message}"
     );
     h.shutdown().await;

@@ -24,7 +24,7 @@ async fn cancel_order(order_id: u64, reason: Reason, log: Data<Cancelled>) -> Re
     Ok(())
 }
 
-#[job(name = "sum")]
+#[job(key = "sum", name = "Adder")]
 fn add(a: i64, b: i64, ctx: JobContext) -> Result<(), String> {
     if a + b < 0 {
         return Err(format!("negative sum in {}", ctx.job_id()));
@@ -68,7 +68,7 @@ async fn typed_constructors_schedule_named_jobs() {
         },
     );
     // The stored form: the registry name and the arguments as JSON.
-    assert_eq!(target.function_name(), Some("cancel_order"));
+    assert_eq!(target.function_name(), Some("macros_job::cancel_order"));
     assert_eq!(
         target.args(),
         Some(&serde_json::json!([42, {"text": "unpaid"}]))
@@ -84,7 +84,7 @@ async fn typed_constructors_schedule_named_jobs() {
     // The same job rebuilt from its stored form runs the same way.
     let stored = serde_json::to_string(target.args().expect("args")).expect("json");
     let restored = Target::registered(
-        "cancel_order",
+        "macros_job::cancel_order",
         serde_json::from_str::<serde_json::Value>(&stored).expect("json"),
     )
     .expect("serialisable");
@@ -96,12 +96,30 @@ async fn typed_constructors_schedule_named_jobs() {
     h.expect("run", executed("cancel-42-again")).await;
     assert_eq!(log.0.lock().expect("lock").len(), 2);
 
+    // A job of a registered function is named after the function.
+    let paused = h
+        .sched
+        .add_job(target.clone())
+        .next_run_time(None)
+        .await
+        .expect("added");
+    let job = h
+        .sched
+        .get_job(&paused)
+        .await
+        .expect("running")
+        .expect("there");
+    assert_eq!(job.name(), "cancel_order");
+    h.sched.remove_job(&paused).await.expect("removed");
+
     // Sync jobs, renamed jobs, extractors next to arguments.
     h.sched
         .add_job(add::with(-5, 2))
         .id("s")
         .await
         .expect("added");
+    let job = h.sched.get_job("s").await.expect("running");
+    assert!(job.is_none_or(|j| j.name() == "Adder"));
     let e = h.expect("failure", failed("s")).await;
     assert!(
         matches!(&e, Event::JobError { error, .. } if error == "negative sum in s"),

@@ -31,10 +31,12 @@ async fn scheduled_functions_are_static_jobs() {
     let mut h = start_with(Scheduler::builder().data(Counter(AtomicU32::new(0))));
     let tick = h
         .sched
-        .get_job("tick")
+        .get_job("macros_scheduled::tick")
         .await
         .expect("running")
         .expect("registered");
+    // The id is the registry key, the function's path; the name is the display name.
+    assert_eq!(tick.id(), "macros_scheduled::tick");
     assert_eq!(tick.name(), "Ticker");
     assert_eq!(tick.options().max_instances(), 2);
     let nightly = h
@@ -43,14 +45,16 @@ async fn scheduled_functions_are_static_jobs() {
         .await
         .expect("running")
         .expect("id from the attribute");
+    assert_eq!(nightly.name(), "nightly_report", "named after its function");
     // 03:30 Berlin (CET) on 2026-01-01 is 02:30 UTC.
     assert_eq!(
         nightly.next_run_time(),
         Some(tests::at("2026-01-01T02:30:00Z"))
     );
-    h.expect("the at_start job", executed("warm_up")).await;
+    h.expect("the at_start job", executed("macros_scheduled::warm_up"))
+        .await;
     h.advance(10.0);
-    h.expect("tick", executed("tick")).await;
+    h.expect("tick", executed("macros_scheduled::tick")).await;
     h.shutdown().await;
 }
 
@@ -61,4 +65,42 @@ async fn a_missing_data_is_reported_at_start() {
         .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::MissingData);
     assert!(err.to_string().contains("Data<Counter>"), "{err}");
+}
+
+mod billing {
+    use scheduler::prelude::*;
+
+    /// The same function name as `inventory::sync` and `sync` below: the
+    /// registry keys are the paths, so nothing collides.
+    #[scheduled(interval = "1h")]
+    pub(crate) async fn sync() {}
+}
+
+mod inventory {
+    use scheduler::prelude::*;
+
+    #[scheduled(interval = "1h")]
+    pub(crate) async fn sync() {}
+}
+
+/// A stable key of its own: the job keeps its id when the function moves.
+#[scheduled(interval = "1h", key = "nightly-sync")]
+async fn sync() {}
+
+#[tokio::test]
+async fn functions_of_one_name_in_different_modules_do_not_collide() {
+    let h = start_with(Scheduler::builder().data(Counter(AtomicU32::new(0))));
+    for id in [
+        "macros_scheduled::billing::sync",
+        "macros_scheduled::inventory::sync",
+        "nightly-sync",
+    ] {
+        let job = h.sched.get_job(id).await.expect("running");
+        assert_eq!(
+            job.map(|j| j.name().to_owned()).as_deref(),
+            Some("sync"),
+            "{id}"
+        );
+    }
+    h.shutdown().await;
 }

@@ -1,6 +1,8 @@
 //! Job functions for the process-pool tests: registered in the test binaries
 //! (so `add_job` finds them) and in the `process_worker` binary that runs them.
-//! Each misbehaves in its own way.
+//! Each misbehaves in its own way. The file is a module of two crates, so
+//! each job has a `key` of its own (the default, the module path, starts
+//! with the crate's name).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -10,23 +12,23 @@ use std::time::Duration;
 use scheduler::{job, Data, JobContext};
 
 /// Succeeds.
-#[job]
+#[job(key = "proc_ok")]
 pub fn proc_ok() {}
 
 /// Returns an error with `message`.
-#[job]
+#[job(key = "proc_error")]
 pub fn proc_error(message: String) -> Result<(), String> {
     Err(message)
 }
 
 /// Panics with `message`.
-#[job]
+#[job(key = "proc_panic")]
 pub fn proc_panic(message: String) {
     panic!("{message}");
 }
 
 /// Aborts the process.
-#[job]
+#[job(key = "proc_abort")]
 pub fn proc_abort() {
     eprintln!("about to abort");
     std::process::abort();
@@ -35,7 +37,7 @@ pub fn proc_abort() {
 /// Dies of SIGSEGV, as a segmentation fault does. (Rust's own SIGSEGV
 /// handler lets the first one pass, as it is no stack overflow, and restores
 /// the default action; the second one kills.)
-#[job]
+#[job(key = "proc_segv")]
 pub fn proc_segv() {
     let me = rustix::process::getpid();
     for _ in 0..10 {
@@ -45,7 +47,7 @@ pub fn proc_segv() {
 }
 
 /// Dies of SIGKILL, as a process the OOM killer picked does.
-#[job]
+#[job(key = "proc_killed")]
 pub fn proc_killed() {
     let me = rustix::process::getpid();
     let _ = rustix::process::kill_process(me, rustix::process::Signal::KILL);
@@ -53,14 +55,14 @@ pub fn proc_killed() {
 }
 
 /// Writes a line to stderr, then exits with `code` (no result).
-#[job]
+#[job(key = "proc_exit")]
 pub fn proc_exit(code: i32) {
     eprintln!("giving up with code {code}");
     std::process::exit(code);
 }
 
 /// Writes `megabytes` of text to stdout, in lines of 1 KiB and one long line.
-#[job]
+#[job(key = "proc_spam")]
 pub fn proc_spam(megabytes: usize) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     let line = "x".repeat(1023);
@@ -73,14 +75,14 @@ pub fn proc_spam(megabytes: usize) -> Result<(), String> {
 }
 
 /// Prints a line on each stream.
-#[job]
+#[job(key = "proc_say")]
 pub fn proc_say(text: String) {
     println!("stdout says {text}");
     eprintln!("stderr says {text}");
 }
 
 /// Writes its pid to `path`, then sleeps `ms` ignoring cancellation.
-#[job]
+#[job(key = "proc_sleep")]
 pub fn proc_sleep(path: String, ms: u64) {
     let _ = std::fs::write(&path, std::process::id().to_string());
     std::thread::sleep(Duration::from_millis(ms));
@@ -88,7 +90,7 @@ pub fn proc_sleep(path: String, ms: u64) {
 
 /// Writes its pid to `path`, then waits until cancelled (SIGTERM) and
 /// returns an error saying so.
-#[job]
+#[job(key = "proc_cooperative")]
 pub async fn proc_cooperative(path: String, ctx: JobContext) -> Result<(), String> {
     let _ = std::fs::write(&path, std::process::id().to_string());
     ctx.cancelled().await;
@@ -96,7 +98,7 @@ pub async fn proc_cooperative(path: String, ctx: JobContext) -> Result<(), Strin
 }
 
 /// Appends its pid to `path`; the first attempt crashes, the next succeeds.
-#[job]
+#[job(key = "proc_flaky")]
 pub fn proc_flaky(path: String, ctx: JobContext) {
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
@@ -111,7 +113,7 @@ pub fn proc_flaky(path: String, ctx: JobContext) {
 }
 
 /// Holds a place in `dir` for `ms`; fails if more than `limit` were held at once.
-#[job]
+#[job(key = "proc_exclusive")]
 pub fn proc_exclusive(dir: String, limit: usize, ms: u64) -> Result<(), String> {
     let mine = format!("{dir}/{}", std::process::id());
     std::fs::write(&mine, b"").map_err(|e| e.to_string())?;
@@ -125,11 +127,11 @@ pub fn proc_exclusive(dir: String, limit: usize, ms: u64) -> Result<(), String> 
 }
 
 /// Needs data, which a worker does not have.
-#[job]
+#[job(key = "proc_needs_data")]
 pub fn proc_needs_data(_config: Data<String>) {}
 
 /// Starts a child that outlives this worker and holds its stdout and stderr.
-#[job]
+#[job(key = "proc_leaves_a_child")]
 pub fn proc_leaves_a_child() -> Result<(), String> {
     std::process::Command::new("sleep")
         .arg("20")
@@ -139,14 +141,14 @@ pub fn proc_leaves_a_child() -> Result<(), String> {
 }
 
 /// Writes its process group to `path`.
-#[job]
+#[job(key = "proc_pgid")]
 pub fn proc_pgid(path: String) -> Result<(), String> {
     let pgid = rustix::process::getpgrp().as_raw_nonzero().get();
     std::fs::write(path, pgid.to_string()).map_err(|e| e.to_string())
 }
 
 /// Fails with what `ctx.scheduler()` says in a worker.
-#[job]
+#[job(key = "proc_asks_scheduler")]
 pub fn proc_asks_scheduler(ctx: JobContext) -> Result<(), String> {
     match ctx.scheduler() {
         Ok(_) => Err("a worker has a scheduler handle".into()),
@@ -156,7 +158,7 @@ pub fn proc_asks_scheduler(ctx: JobContext) -> Result<(), String> {
 
 /// `worker_main` leaves the environment alone, and a child of the job that
 /// inherits it (this very binary) runs its own `main`, not a worker's.
-#[job]
+#[job(key = "proc_child_is_no_worker")]
 pub fn proc_child_is_no_worker() -> Result<(), String> {
     if std::env::var_os("SCHEDULER_PROCESS_WORKER").is_none() {
         return Err("the worker's environment was changed".into());

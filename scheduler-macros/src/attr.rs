@@ -19,6 +19,7 @@ pub(crate) struct Schedule {
     pub(crate) trigger: Option<TriggerArg>,
     pub(crate) id: Option<LitStr>,
     pub(crate) name: Option<LitStr>,
+    pub(crate) key: Option<LitStr>,
     pub(crate) tz: Option<LitStr>,
     pub(crate) start: Option<LitStr>,
     pub(crate) end: Option<LitStr>,
@@ -34,7 +35,7 @@ pub(crate) struct Schedule {
     pub(crate) krate: Option<LitStr>,
 }
 
-const OPTIONS: &str = "cron, fields(...), interval, every, date, at_start, id, name, tz, start, end, \
+const OPTIONS: &str = "cron, fields(...), interval, every, date, at_start, id, name, key, tz, start, end, \
                        jitter, misfire_grace_time, coalesce, max_instances, executor, timeout, retries, \
                        run_on_start, paused, crate";
 
@@ -148,6 +149,7 @@ pub(crate) fn parse(args: TokenStream) -> Result<Schedule, syn::Error> {
                 }
                 "id" => set(&mut s.id, meta.value()?.parse()?, &meta, "id"),
                 "name" => set(&mut s.name, meta.value()?.parse()?, &meta, "name"),
+                "key" => set(&mut s.key, meta.value()?.parse()?, &meta, "key"),
                 "tz" => set(&mut s.tz, meta.value()?.parse()?, &meta, "tz"),
                 "start" => set(&mut s.start, meta.value()?.parse()?, &meta, "start"),
                 "end" => set(&mut s.end, meta.value()?.parse()?, &meta, "end"),

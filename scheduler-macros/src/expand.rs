@@ -46,18 +46,20 @@ pub(crate) fn scheduled(args: TokenStream, item: TokenStream) -> TokenStream {
 fn expand(func: &ItemFn, s: &Schedule, params: &[Param]) -> TokenStream {
     let krate = wrapper::krate(s.krate.as_ref());
     let name = func.sig.ident.to_string();
+    let key = wrapper::key(s.key.as_ref(), func);
     let Generated {
         job_fn,
         wrapper,
         requires,
-    } = wrapper::generate(&krate, func, &name, params);
+    } = wrapper::generate(&krate, func, &key, params);
     let schedule = schedule_tokens(&krate, s);
     quote! {
         #func
         #wrapper
         #krate::__private::inventory::submit! {
-            #krate::JobDescriptor::new(#name, #job_fn)
+            #krate::JobDescriptor::new(#key, #job_fn)
                 .path(::core::concat!(::core::module_path!(), "::", #name))
+                .display_name(#name)
                 .schedule(#schedule)
                 .requires(&[#(#requires),*])
         }

@@ -24,7 +24,10 @@ use proc_macro::TokenStream;
 ///
 /// Triggers (exactly one): `cron = "..."`, `fields(hour = "3", ...)`,
 /// `interval = "30s"` (or `every`), `date = "RFC 3339"`, `at_start`.
-/// Options: `id`, `name`, `tz`, `start`, `end`, `jitter`, `misfire_grace_time`
+/// Options: `id` (default: the registry key), `name` (the display name;
+/// default: the function's), `key` (the registry key, stable across
+/// refactorings; default: the function's path, `module::function`), `tz`,
+/// `start`, `end`, `jitter`, `misfire_grace_time`
 /// (a duration or `"none"`), `coalesce`, `max_instances`, `executor`, `timeout`,
 /// `retries`, `run_on_start`, `paused`, `crate = "path"`.
 /// Parameters: `JobContext` and `Data<T>`. Returns `()` or `Result<(), E: Display>`.
@@ -46,7 +49,11 @@ pub fn scheduled(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Parameters other than `JobContext` and `Data<T>` are the job's arguments
 /// and must implement `Serialize` and `Deserialize`. Options: `name = "..."`
-/// (the registry name; default the function's), `crate = "..."`.
+/// (the display name of the jobs it runs; default: the function's),
+/// `key = "..."` (the registry key a store keeps; default: the function's
+/// path, `module::function`, so two functions of one name in different
+/// modules do not collide; set it to keep stored jobs working when the
+/// function moves), `crate = "..."`.
 #[proc_macro_attribute]
 pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
     job::job(args.into(), item.into()).into()

@@ -105,11 +105,27 @@ pub(crate) struct Generated {
     pub(crate) requires: Vec<TokenStream>,
 }
 
-/// Writes the wrapper for `func`, registered as `name`.
+/// The registry key: `key = "..."` as written, or the function's path
+/// (`module::path::function`), unique in the binary.
+pub(crate) fn key(key: Option<&LitStr>, func: &ItemFn) -> TokenStream {
+    match key {
+        Some(k) => quote!(#k),
+        None => {
+            let ident = &func.sig.ident;
+            quote!(::core::concat!(
+                ::core::module_path!(),
+                "::",
+                ::core::stringify!(#ident)
+            ))
+        }
+    }
+}
+
+/// Writes the wrapper for `func`, registered as `key` (an expression).
 pub(crate) fn generate(
     krate: &syn::Path,
     func: &ItemFn,
-    name: &str,
+    key: &TokenStream,
     params: &[Param],
 ) -> Generated {
     let ident = &func.sig.ident;
@@ -128,7 +144,7 @@ pub(crate) fn generate(
         quote! {
             let (#(#arg_vars,)*): (#(#arg_types,)*) =
                 <(#(#arg_types,)*) as #krate::__private::serde::Deserialize>::deserialize(&*args)
-                    .map_err(|e| #krate::JobError::new(::std::format!("arguments of job function `{}`: {}", #name, e)))?;
+                    .map_err(|e| #krate::JobError::new(::std::format!("arguments of job function `{}`: {}", #key, e)))?;
         }
     });
     let extract = params

@@ -202,8 +202,9 @@ impl Admission {
                     return Err(Error::new(
                         ErrorKind::MissingData,
                         format!(
-                            "job `{job_id}` (`{}`) needs `Data<{}>`, which was not registered on the scheduler builder",
-                            d.path, req.type_name
+                            "job `{job_id}` (`{}`): {}",
+                            d.path,
+                            self.data.missing(req.type_name)
                         ),
                     ));
                 }
@@ -227,7 +228,12 @@ impl Admission {
             Some(id) => id,
             None => self.new_id(),
         };
-        let options = match (spec.options, spec.name) {
+        // A job of a registered function is named after it unless named.
+        let name = spec.name.or_else(|| match &spec.target.inner {
+            TargetInner::Registered(r) => self.registry.display_name(&r.name),
+            _ => None,
+        });
+        let options = match (spec.options, name) {
             (o, None) => o,
             (o, Some(name)) => Some(JobOptions {
                 name: Some(name),

@@ -181,9 +181,11 @@ impl IntoJobResult for () {
     }
 }
 
+/// The error's text in its alternate form (`{:#}`), which for `anyhow` and
+/// `eyre` errors is the whole cause chain ("writing the report: disk full").
 impl<E: fmt::Display> IntoJobResult for Result<(), E> {
     fn into_job_result(self) -> JobResult {
-        self.map_err(|e| JobError::new(e.to_string()))
+        self.map_err(|e| JobError::new(format!("{e:#}")))
     }
 }
 
@@ -202,11 +204,7 @@ impl FromJobContext for JobContext {
 
 impl<T: Send + Sync + 'static> FromJobContext for Data<T> {
     fn from_job_context(ctx: &JobContext) -> Result<Self, JobError> {
-        ctx.data::<T>().ok_or_else(|| {
-            JobError::new(format!(
-                "no Data<{}> was registered on the scheduler builder",
-                std::any::type_name::<T>()
-            ))
-        })
+        ctx.data::<T>()
+            .ok_or_else(|| JobError::new(ctx.shared.data.missing(std::any::type_name::<T>())))
     }
 }

@@ -36,6 +36,13 @@ impl<T: ?Sized> Data<T> {
     }
 }
 
+impl<T: ?Sized> From<Arc<T>> for Data<T> {
+    /// The same `Arc`, shared with the code that holds it.
+    fn from(arc: Arc<T>) -> Data<T> {
+        Data(arc)
+    }
+}
+
 impl<T: ?Sized> Clone for Data<T> {
     fn clone(&self) -> Self {
         Data(self.0.clone())
@@ -74,6 +81,41 @@ impl DataMap {
 
     pub(crate) fn contains(&self, id: TypeId) -> bool {
         self.map.contains_key(&id)
+    }
+
+    /// Why `Data<type_name>` cannot be found: what was registered instead,
+    /// with a hint when `T` was registered wrapped (an `Arc<T>`, or
+    /// actix-web's `web::Data<T>`, which is an `Arc<T>` too).
+    pub(crate) fn missing(&self, type_name: &str) -> String {
+        let mut names: Vec<&str> = self.map.values().map(|(_, n)| *n).collect();
+        names.sort_unstable();
+        let registered = if names.is_empty() {
+            "nothing was registered".to_owned()
+        } else {
+            format!("registered: {}", names.join(", "))
+        };
+        let wrapped = names.iter().find(|n| {
+            let inner = n
+                .strip_prefix("alloc::sync::Arc<")
+                .or_else(|| n.strip_prefix("actix_web::data::Data<"))
+                .or_else(|| n.strip_prefix("scheduler::data::Data<"));
+            // `type_name` may be written as in the job's signature (`Pool`)
+            // or in full (`app::db::Pool`).
+            inner
+                .and_then(|i| i.strip_suffix('>'))
+                .is_some_and(|i| i == type_name || i.ends_with(&format!("::{type_name}")))
+        });
+        let hint = match wrapped {
+            Some(w) => format!(
+                "; `{w}` was registered, which is another type: register the value itself \
+                 with `.data(value)`, or the shared pointer with `.app_data(Data::from(arc))` \
+                 (for actix-web's `web::Data<T>`: `.app_data(Data::from(web_data.into_inner()))`)"
+            ),
+            None => String::new(),
+        };
+        format!(
+            "no `Data<{type_name}>` was registered on the scheduler builder ({registered}){hint}"
+        )
     }
 }
 

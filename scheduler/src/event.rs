@@ -10,7 +10,8 @@ use futures_core::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 
 /// Why a run failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FailureKind {
     /// The job returned an error.
@@ -30,7 +31,11 @@ pub enum FailureKind {
 }
 
 /// Something that happened in the scheduler.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialises with serde, tagged by `type` (`{"type":"job_executed",
+/// "job_id":"report",...}`), for logs, a web page or a store's history.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
     /// The scheduler started.

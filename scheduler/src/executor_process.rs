@@ -25,6 +25,9 @@ pub(crate) struct ProcessExecutor {
     kill: CancellationToken,
     stopping: bool,
     arbiter: ArbiterHandle,
+    /// Deadline timers armed for waiting runs (one per run, and again for
+    /// the runs still waiting when the actor restarts).
+    timers_armed: usize,
 }
 
 impl ProcessExecutor {
@@ -42,6 +45,7 @@ impl ProcessExecutor {
             kill: CancellationToken::new(),
             stopping: false,
             arbiter: handle,
+            timers_armed: 0,
         })
     }
 
@@ -74,12 +78,16 @@ impl ProcessExecutor {
     }
 
     /// A waiting run times out at its deadline, even with no worker free.
-    fn watch_deadlines<'a>(&self, ticks: impl Iterator<Item = &'a Tick>, ctx: &mut Context<Self>) {
-        for tick in ticks {
+    fn watch_deadlines(&mut self, from: usize, ctx: &mut Context<Self>) {
+        let mut armed = Vec::new();
+        for tick in self.waiting.iter().skip(from) {
             let Some(deadline) = tick.deadline else {
                 continue;
             };
-            let run_id = tick.run_id;
+            armed.push((tick.run_id, deadline));
+        }
+        self.timers_armed += armed.len();
+        for (run_id, deadline) in armed {
             let sleep = self.env.clock.sleep_until(deadline);
             ctx.spawn(
                 sleep
@@ -131,9 +139,7 @@ impl Supervised for ProcessExecutor {
             return;
         }
         // The old context's timers are gone.
-        let waiting = std::mem::take(&mut self.waiting);
-        self.watch_deadlines(waiting.iter(), ctx);
-        self.waiting = waiting;
+        self.watch_deadlines(0, ctx);
         tracing::warn!(
             running = self.running,
             "process-pool executor restarting; its running children are killed"
@@ -170,11 +176,13 @@ impl Handler<Dispatch> for ProcessExecutor {
             self.fail_waiting("the scheduler shut down before the run started");
             return;
         }
+        let new = msg.0.len();
         self.waiting.extend(msg.0);
         self.start_runs(ctx);
-        let waiting = std::mem::take(&mut self.waiting);
-        self.watch_deadlines(waiting.iter(), ctx);
-        self.waiting = waiting;
+        // Only the runs of this batch that still wait need a timer: the
+        // others have theirs (runs start from the front, these are at the back).
+        let from = self.waiting.len().saturating_sub(new);
+        self.watch_deadlines(from, ctx);
     }
 }
 
@@ -203,4 +211,66 @@ impl Handler<StopExecutor> for ProcessExecutor {
 fn waited_too_long(tick: &Tick) -> String {
     let limit = run::humantime(tick.timeout);
     format!("timed out after {limit} while waiting for a free worker process")
+}
+
+/// How many deadline timers the executor has armed (for tests).
+#[cfg(test)]
+#[derive(Message)]
+#[rtype(result = "usize")]
+struct TimersArmed;
+
+#[cfg(test)]
+impl Handler<TimersArmed> for ProcessExecutor {
+    type Result = usize;
+    fn handle(&mut self, _: TimersArmed, _ctx: &mut Self::Context) -> usize {
+        self.timers_armed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::{self, SystemClock};
+    use crate::run::RunEnv;
+    use crate::target::Runnable;
+
+    fn tick(run_id: u64, env: &Env) -> Tick {
+        let timeout = Duration::from_secs(3600);
+        Tick {
+            run_id,
+            job_id: Arc::from("j"),
+            name: None,
+            runnable: Runnable::Process(Arc::from("j"), Arc::new(serde_json::Value::Null)),
+            scheduled_at: env.clock.now(),
+            attempt: 1,
+            timeout: Some(timeout),
+            deadline: Some(clock::add(env.clock.now(), timeout)),
+            light: None,
+        }
+    }
+
+    /// Runs waiting for a worker each get one deadline timer, however many
+    /// batches arrive after them (each batch used to re-arm every waiting run).
+    #[actix_rt::test]
+    async fn one_deadline_timer_per_waiting_run() {
+        let env: Env = Arc::new(RunEnv::detached(Arc::new(SystemClock)));
+        // `cat` never answers and runs until its stdin closes: the first run
+        // holds the only worker, the others wait.
+        let exec = ProcessExecutor::launch(1, PathBuf::from("/bin/cat"), env.clone());
+        let mut next = 0;
+        for _ in 0..3 {
+            let batch = (0..2)
+                .map(|_| {
+                    next += 1;
+                    tick(next, &env)
+                })
+                .collect();
+            exec.send(Dispatch(batch)).await.expect("executor runs");
+        }
+        // 6 runs: 1 running, 5 waiting, one timer each.
+        assert_eq!(exec.send(TimersArmed).await.expect("executor runs"), 5);
+        exec.send(StopExecutor).await.expect("executor runs");
+    }
 }

@@ -216,7 +216,10 @@ impl JobChanges {
 }
 
 /// A snapshot of a job, from [`crate::Scheduler::get_job`] and [`crate::Scheduler::jobs`].
-#[derive(Clone, Debug)]
+///
+/// Serialises with serde (a registered target as its function name and
+/// arguments); one with a closure target serialises, but cannot be read back.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     pub(crate) id: Arc<str>,
     pub(crate) name: Option<Arc<str>>,

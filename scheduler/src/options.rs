@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind};
 /// assert_eq!(r.delay(2), Duration::from_secs(2));
 /// assert_eq!(r.delay(3), Duration::from_secs(3)); // capped
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Retry {
     pub(crate) retries: u32,
     pub(crate) initial: Duration,
@@ -90,7 +90,11 @@ impl Retry {
 /// `coalesce = true`, `max_instances = 1`, no jitter, executor `"default"`;
 /// plus no timeout, no retries, no run on start, and at most 1000 missed runs
 /// considered when catching up.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialises with serde (what a store keeps); a missing field takes its
+/// default when read back.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct JobOptions {
     pub(crate) misfire_grace_time: Option<Duration>,
     pub(crate) coalesce: bool,

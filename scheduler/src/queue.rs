@@ -50,8 +50,22 @@ pub(crate) struct TimeQueue {
 impl TimeQueue {
     /// Queues `slot` at `at`; returns the sequence number the job must keep
     /// (never 0, which means "not queued").
-    pub(crate) fn push(&mut self, at: DateTime<Utc>, slot: u32) -> u32 {
-        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+    ///
+    /// Sequence numbers never wrap: a stale entry of a reused slot would
+    /// then match its job again (after 2^32 pushes, about half an hour at
+    /// full dispatch speed). Before the last number is used, the queue is
+    /// renumbered: `renumber(slot, old, new)` must say whether the entry is
+    /// live (its job's sequence is `old`) and, if so, give the job `new`.
+    pub(crate) fn push(
+        &mut self,
+        at: DateTime<Utc>,
+        slot: u32,
+        renumber: impl FnMut(u32, u32, u32) -> bool,
+    ) -> u32 {
+        if self.next_seq == u32::MAX {
+            self.renumber(renumber);
+        }
+        self.next_seq += 1;
         let seq = self.next_seq;
         self.heap.push(Entry {
             key: key_ceil(at),
@@ -60,6 +74,24 @@ impl TimeQueue {
         });
         self.sift_up(self.heap.len() - 1);
         seq
+    }
+
+    /// Drops stale entries and numbers the live ones 1, 2, ... in queue
+    /// order (ties keep their order: sequence numbers rose since the last
+    /// renumbering). A sorted array is a valid heap.
+    fn renumber(&mut self, mut renumber: impl FnMut(u32, u32, u32) -> bool) {
+        self.heap.sort_unstable();
+        let mut next = 0u32;
+        self.heap.retain_mut(|e| {
+            let live = renumber(e.slot, e.seq, next + 1);
+            if live {
+                next += 1;
+                e.seq = next;
+            }
+            live
+        });
+        self.next_seq = next;
+        self.stale = 0;
     }
 
     /// Notes that one queued entry became stale.
@@ -224,7 +256,7 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 // Many ties: 100 distinct times.
-                q.push(at((x % 100) as i64 * (n as i64)), slot);
+                q.push(at((x % 100) as i64 * (n as i64)), slot, |_, _, _| true);
             }
             let mut out = Vec::new();
             q.take_due(at(due_at as i64 * (n as i64) / 100), &mut out);
@@ -244,10 +276,50 @@ mod tests {
     #[test]
     fn nothing_due_takes_nothing() {
         let mut q = TimeQueue::default();
-        q.push(at(2_000), 1);
+        q.push(at(2_000), 1, |_, _, _| true);
         let mut out = Vec::new();
         q.take_due(at(1_999), &mut out);
         assert!(out.is_empty());
         assert_eq!(q.peek().map(|e| e.slot), Some(1));
+    }
+
+    /// Forces the wrap: a job rescheduled across 2^32 pushes is popped
+    /// once per fire time, never twice through a stale entry of its slot.
+    #[test]
+    fn sequence_numbers_never_match_a_stale_entry_after_a_wrap() {
+        let mut q = TimeQueue::default();
+        // The jobs' live sequence numbers, by slot (0: not queued).
+        let mut seqs = vec![0u32; 3];
+        let push = |q: &mut TimeQueue, seqs: &mut Vec<u32>, t: i64, slot: u32| {
+            if seqs[slot as usize] != 0 {
+                seqs[slot as usize] = 0;
+                q.invalidate();
+            }
+            let seq = q.push(at(t), slot, |s, old, new| {
+                let live = seqs[s as usize] == old;
+                if live {
+                    seqs[s as usize] = new;
+                }
+                live
+            });
+            seqs[slot as usize] = seq;
+        };
+        push(&mut q, &mut seqs, 10, 0); // seq 1
+        push(&mut q, &mut seqs, 20, 0); // seq 2; the entry with seq 1 is stale
+        push(&mut q, &mut seqs, 30, 1);
+        // 2^32 pushes later:
+        q.next_seq = u32::MAX - 1;
+        push(&mut q, &mut seqs, 40, 2); // the last number
+        push(&mut q, &mut seqs, 50, 0); // wraps: seq 1 again, before the fix
+        push(&mut q, &mut seqs, 60, 1);
+        let mut out = Vec::new();
+        q.take_due(at(1_000), &mut out);
+        let live: Vec<(u32, i64)> = out
+            .iter()
+            .filter(|e| seqs[e.slot as usize] == e.seq)
+            .map(|e| (e.slot, e.at().timestamp_micros()))
+            .collect();
+        assert_eq!(live, [(2, 40), (0, 50), (1, 60)]);
+        assert!(seqs.iter().all(|s| *s != 0 && *s < 10), "{seqs:?}");
     }
 }

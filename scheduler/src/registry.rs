@@ -183,17 +183,20 @@ impl StaticSchedule {
 pub struct JobDescriptor {
     pub(crate) name: &'static str,
     pub(crate) path: &'static str,
+    /// The display name of its jobs (the function's name).
+    pub(crate) display: &'static str,
     pub(crate) func: JobFn,
     pub(crate) schedule: Option<StaticSchedule>,
     pub(crate) data: &'static [DataRequirement],
 }
 
 impl JobDescriptor {
-    /// A job function registered as `name`.
+    /// A job function registered as `name` (its registry key).
     pub const fn new(name: &'static str, func: JobFn) -> JobDescriptor {
         JobDescriptor {
             name,
             path: name,
+            display: name,
             func,
             schedule: None,
             data: &[],
@@ -203,6 +206,13 @@ impl JobDescriptor {
     /// Where the function is (`module::function`), for error messages.
     pub const fn path(mut self, path: &'static str) -> Self {
         self.path = path;
+        self
+    }
+
+    /// The display name of the jobs it runs, when they have none of their
+    /// own (default: the registry name).
+    pub const fn display_name(mut self, name: &'static str) -> Self {
+        self.display = name;
         self
     }
 
@@ -218,9 +228,14 @@ impl JobDescriptor {
         self
     }
 
-    /// The registry name.
+    /// The registry name (key).
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// The display name of its jobs.
+    pub fn display(&self) -> &'static str {
+        self.display
     }
 }
 
@@ -230,6 +245,8 @@ inventory::collect!(JobDescriptor);
 #[derive(Clone, Default)]
 pub(crate) struct Registry {
     by_name: BTreeMap<&'static str, JobDescriptor>,
+    /// Display names as the jobs carry them, made once.
+    display: BTreeMap<&'static str, Arc<str>>,
 }
 
 impl Registry {
@@ -249,7 +266,16 @@ impl Registry {
                 ));
             }
         }
-        Ok(Registry { by_name })
+        let display = by_name
+            .values()
+            .map(|d| (d.name, Arc::from(d.display)))
+            .collect();
+        Ok(Registry { by_name, display })
+    }
+
+    /// The display name of the jobs of `name`.
+    pub(crate) fn display_name(&self, name: &str) -> Option<Arc<str>> {
+        self.display.get(name).cloned()
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&JobDescriptor> {

@@ -29,8 +29,10 @@ pub(crate) fn specs(
                 return Err(Error::new(
                     ErrorKind::MissingData,
                     format!(
-                        "scheduled job `{}` (`{}`) needs `Data<{}>`, which was not registered on the scheduler builder",
-                        d.name, d.path, req.type_name
+                        "scheduled job `{}` (`{}`): {}",
+                        d.name,
+                        d.path,
+                        data.missing(req.type_name)
                     ),
                 ));
             }
@@ -39,7 +41,7 @@ pub(crate) fn specs(
         let options = options(&s).map_err(named)?;
         let mut spec = JobSpec::new(target(d));
         spec.id = Some(Arc::from(s.id.unwrap_or(d.name)));
-        spec.name = s.name.map(Arc::from);
+        spec.name = Some(Arc::from(s.name.unwrap_or(d.display)));
         spec.trigger = Some(trigger);
         spec.options = Some(options);
         if s.paused {

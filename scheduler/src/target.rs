@@ -33,9 +33,50 @@ pub(crate) type BlockingFn = Arc<Box<dyn Fn(JobContext) -> JobResult + Send + Sy
 /// });
 /// assert!(t.to_string().contains("async closure"));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Stored", try_from = "Stored")]
 pub struct Target {
     pub(crate) inner: Inner,
+}
+
+/// A target as serde sees it: a registered function by name with its
+/// arguments, or a closure, which can be written but not read back.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Stored {
+    Registered {
+        function: String,
+        args: serde_json::Value,
+    },
+    AsyncClosure,
+    BlockingClosure,
+}
+
+impl From<Target> for Stored {
+    fn from(t: Target) -> Stored {
+        match t.inner {
+            Inner::Registered(r) => Stored::Registered {
+                function: r.name.to_string(),
+                args: (*r.args).clone(),
+            },
+            Inner::Async(_) => Stored::AsyncClosure,
+            Inner::Blocking(_) => Stored::BlockingClosure,
+        }
+    }
+}
+
+impl TryFrom<Stored> for Target {
+    type Error = Error;
+    fn try_from(s: Stored) -> Result<Target, Error> {
+        match s {
+            Stored::Registered { function, args } => Target::registered(function, args),
+            Stored::AsyncClosure | Stored::BlockingClosure => Err(Error::new(
+                ErrorKind::Unsupported,
+                "a closure target cannot be read back: only registered job functions \
+                 (`#[job]`, `#[scheduled]`) can be stored",
+            )),
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -124,7 +124,16 @@ impl SchedulerActor {
             let following = entry.trigger.next_fire_time(Some(at), at);
             at = Jitter::new(j).apply(at, following, self.random());
         }
-        let seq = self.queue.push(at, slot);
+        let slots = &mut self.slots;
+        let seq = self.queue.push(at, slot, |s, old, new| {
+            match slots.get_mut(s as usize).and_then(Option::as_mut) {
+                Some(job) if job.queued_seq == old => {
+                    job.queued_seq = new;
+                    true
+                }
+                _ => false,
+            }
+        });
         if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) {
             entry.queued_seq = seq;
         }

@@ -32,54 +32,35 @@
 //! (actix-web), [`SchedulerBuilder::start_background`] on a thread of its own,
 //! [`SchedulerBuilder::run_blocking`] until SIGINT / SIGTERM.
 
+// The rooms, from the top: the handle uses the engine (`actor`), which uses
+// the executors, which use the job model; `error`, `event` and `clock` are
+// below them all. A room never uses one above it.
 mod actor;
-mod admission;
-mod block_on;
-mod builder;
-mod chunked;
 mod clock;
-mod context;
-mod data;
 mod error;
 mod event;
 mod executor;
-mod executor_async;
-#[cfg(unix)]
-mod executor_process;
-mod executor_threads;
-mod fxhash;
+mod handle;
 mod job;
-mod lifecycle;
-mod messages;
-mod options;
-mod print;
-#[cfg(unix)]
-mod process_run;
-mod queue;
-mod registry;
-mod run;
-mod run_table;
-mod scheduler;
-mod static_jobs;
-mod target;
-#[cfg(unix)]
-mod worker;
+#[allow(dead_code)]
+mod store;
 
-pub use builder::SchedulerBuilder;
 pub use clock::{Clock, Sleep, SystemClock, TestClock};
-pub use context::{FromJobContext, IntoJobResult, JobContext, JobError, JobResult};
-pub use data::Data;
 pub use error::{Error, ErrorKind};
 pub use event::{Event, EventMask, EventStream, FailureKind};
-pub use executor::Executor;
-pub use job::{Job, JobChanges, JobSpec};
-pub use options::{JobOptions, Retry};
-pub use registry::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
-pub use scheduler::{AddJob, Blocking, Scheduler};
-pub use target::Target;
-pub use trigger::Trigger;
 #[cfg(unix)]
-pub use worker::worker_main;
+pub use executor::worker_main;
+pub use executor::Executor;
+pub use handle::{AddJob, Blocking, Scheduler, SchedulerBuilder};
+pub use job::{
+    Data, FromJobContext, IntoJobResult, Job, JobChanges, JobContext, JobError, JobOptions,
+    JobResult, JobSpec, Retry, Target,
+};
+/// The contract between the attribute macros and the runtime: what
+/// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a
+/// function without the macros (see [`JobDescriptor`]).
+pub use job::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
+pub use trigger::Trigger;
 
 /// Declares a job that runs on a schedule (see `scheduler_macros::scheduled`).
 #[cfg(feature = "macros")]
@@ -103,7 +84,9 @@ pub mod prelude {
 /// Used by the code the macros generate. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::context::FromJobContext;
+    pub use crate::job::{
+        DataRequirement, FromJobContext, JobDescriptor, JobFn, StaticSchedule, StaticTrigger,
+    };
     pub use actix_rt;
     pub use futures_util::future::BoxFuture;
     pub use inventory;

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-use crate::admission::RESERVED;
+use crate::actor::admission::RESERVED;
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
+use crate::executor::control::RestartExecutor;
 use crate::job::Job;
 use crate::trigger::Trigger;
 

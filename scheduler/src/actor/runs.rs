@@ -8,7 +8,7 @@ use actix::prelude::*;
 
 use crate::clock;
 use crate::event::{Event, FailureKind};
-use crate::run::{Outcome, Tick};
+use crate::executor::tick::{Outcome, Tick};
 
 use super::state::*;
 

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 
-use crate::admission::{Admitted, RESERVED};
+use crate::actor::admission::{Admitted, RESERVED};
 use crate::clock;
 use crate::event::Event;
-use crate::options::JobOptions;
-use crate::run::{Dispatch, Tick};
+use crate::executor::tick::{Dispatch, Tick};
+use crate::job::options::JobOptions;
 use crate::trigger::Jitter;
 
 use super::state::*;
@@ -32,12 +32,18 @@ impl SchedulerActor {
             return;
         }
         let now = self.clock.now();
-        for Admitted {
-            entry,
-            run_on_start,
-            replace,
-        } in admitted
-        {
+        for a in admitted {
+            let (run_on_start, replace) = (a.run_on_start, a.replace);
+            let entry = JobEntry {
+                id: a.id,
+                trigger: a.trigger,
+                target: a.target,
+                opts: a.opts,
+                next_run: a.next_run,
+                queued_seq: 0,
+                running: None,
+                executor: a.executor,
+            };
             let id = entry.id.clone();
             let existing = self
                 .admission
@@ -396,7 +402,8 @@ impl SchedulerActor {
         let timeout = entry.opts.timeout;
         let blocking = matches!(
             runnable,
-            crate::target::Runnable::Blocking(_) | crate::target::Runnable::RegisteredBlocking(..)
+            crate::job::target::Runnable::Blocking(_)
+                | crate::job::target::Runnable::RegisteredBlocking(..)
         ) || kind == ExecutorKind::Threads;
         let needs_again = entry.opts.retry.is_some() || !backlog.is_empty();
         // A light run is left to its executor: nothing to retry, continue,
@@ -457,7 +464,7 @@ impl SchedulerActor {
             attempt: 1,
             timeout,
             deadline,
-            light: light.then_some(crate::run::Light { counter }),
+            light: light.then_some(crate::executor::tick::Light { counter }),
         };
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);
@@ -514,7 +521,7 @@ impl SchedulerActor {
 }
 
 /// Sends a batch of runs, first counting its light runs as in flight.
-fn send(e: &mut ExecutorRef, batch: Vec<Tick>, env: Option<&crate::run::Env>) {
+fn send(e: &mut ExecutorRef, batch: Vec<Tick>, env: Option<&crate::executor::tick::Env>) {
     if e.pending_light > 0 {
         if let Some(env) = env {
             env.in_flight.fetch_add(e.pending_light, Ordering::SeqCst);

@@ -9,9 +9,15 @@ use tokio::sync::oneshot;
 
 use crate::clock;
 use crate::event::{Event, FailureKind};
-use crate::run::Outcome;
+use crate::executor::control::StopExecutor;
+use crate::executor::tick::Outcome;
 
 use super::state::*;
+
+/// How long a cancelled async job may take to stop before it is dropped
+/// (after its timeout or the shutdown deadline), and a worker process
+/// between SIGTERM and SIGKILL. Handed to the executors in their `RunEnv`.
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 impl SchedulerActor {
     // ===== shutdown =====
@@ -69,10 +75,7 @@ impl SchedulerActor {
                 }
                 // Async runs that ignore the cancellation are dropped with their
                 // arbiter after the grace; finish_shutdown reports them.
-                let grace = clock::add(
-                    act.clock.now(),
-                    crate::builder::CANCEL_GRACE + Duration::from_millis(100),
-                );
+                let grace = clock::add(act.clock.now(), CANCEL_GRACE + Duration::from_millis(100));
                 let sleep = act.clock.sleep_until(grace);
                 ctx.spawn(sleep.into_actor(act).map(|(), act, ctx| {
                     act.finish_shutdown();

@@ -10,16 +10,17 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::admission::{Admission, Admitted};
-use crate::chunked::ChunkedVec;
+use crate::actor::admission::{Admission, Admitted};
+use crate::actor::chunked::ChunkedVec;
+use crate::actor::queue::TimeQueue;
+use crate::actor::run_table::RunTable;
 use crate::clock::SharedClock;
 use crate::event::{Event, EventMask, Listener};
+use crate::executor::control::{RestartExecutor, StopExecutor};
+use crate::executor::tick::{Dispatch, Tick};
+use crate::job::options::JobOptions;
+use crate::job::target::Target;
 use crate::job::Job;
-use crate::options::JobOptions;
-use crate::queue::TimeQueue;
-use crate::run::{Dispatch, Tick};
-use crate::run_table::RunTable;
-use crate::target::Target;
 use crate::trigger::Trigger;
 
 /// Runs sent to an executor in one message at most, so it can start on a
@@ -89,8 +90,8 @@ pub(crate) struct RunState {
 /// What a run needs to be sent again: for a retry, or for the next run time
 /// of an uncoalesced backlog (the job may be gone from the map by then).
 pub(crate) struct Again {
-    pub(crate) retry: Option<crate::options::Retry>,
-    pub(crate) runnable: crate::target::Runnable,
+    pub(crate) retry: Option<crate::job::options::Retry>,
+    pub(crate) runnable: crate::job::target::Runnable,
     pub(crate) executor: usize,
     pub(crate) timeout: Option<Duration>,
     pub(crate) grace: Option<Duration>,
@@ -123,17 +124,6 @@ pub(crate) enum ExecutorKind {
     Processes,
 }
 
-/// Asks an executor actor to stop for good (the scheduler shut down).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct StopExecutor;
-
-/// Asks an executor actor to stop so that its supervisor restarts it; the
-/// runs it had in flight are resolved.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct RestartExecutor;
-
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub(crate) enum Phase {
     Running,
@@ -164,17 +154,17 @@ pub(crate) struct SchedulerActor {
     /// Set to `true` once shut down.
     pub(crate) stopped: tokio::sync::watch::Sender<bool>,
     /// Where executors leave their reports.
-    pub(crate) finished: Option<Arc<crate::run::FinishedSink>>,
+    pub(crate) finished: Option<Arc<crate::executor::tick::FinishedSink>>,
     /// Ids of removed jobs, to free in the shared map at the end of the turn.
     pub(crate) freed_ids: Vec<Arc<str>>,
     /// The entries due in this wake-up (kept between wake-ups, see [`DUE_BUFFER_KEEP`]).
-    pub(crate) due: Vec<crate::queue::Entry>,
+    pub(crate) due: Vec<crate::actor::queue::Entry>,
     /// How many event streams are alive.
     pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
     /// What the executors share (light-run counters).
-    pub(crate) env: Option<crate::run::Env>,
+    pub(crate) env: Option<crate::executor::tick::Env>,
     /// Shared with the handles: set when shut down, or when gone abnormally.
-    pub(crate) lifecycle: Arc<crate::lifecycle::Lifecycle>,
+    pub(crate) lifecycle: Arc<crate::actor::lifecycle::Lifecycle>,
 }
 
 impl SchedulerActor {
@@ -236,7 +226,7 @@ impl SchedulerActor {
                     tracing::error!(
                         target: "scheduler::events",
                         event = ?event,
-                        panic = %crate::run::panic_message(&*p),
+                        panic = %crate::executor::run::panic_message(&*p),
                         "an event listener panicked; it is removed and the scheduler goes on"
                     );
                     dead.push(i);
@@ -291,7 +281,7 @@ fn log(event: &Event) {
 }
 
 impl SchedulerActor {
-    /// Starts the work, once the handle exists (see [`crate::messages::Begin`]):
+    /// Starts the work, once the handle exists (see [`crate::actor::messages::Begin`]):
     /// `SchedulerStarted`, the static jobs, the timer.
     pub(crate) fn begin(&mut self, ctx: &mut Context<Self>) {
         self.emit(Event::SchedulerStarted);

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::data::{Data, DataMap};
 use crate::error::{Error, ErrorKind};
+use crate::job::data::{Data, DataMap};
 
 /// The context of one run, handed to every job.
 ///

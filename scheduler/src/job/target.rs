@@ -9,9 +9,9 @@ use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use serde::Serialize;
 
-use crate::context::{IntoJobResult, JobContext, JobResult};
 use crate::error::{Error, ErrorKind};
-use crate::registry::JobFn;
+use crate::job::context::{IntoJobResult, JobContext, JobResult};
+use crate::job::registry::JobFn;
 
 // Thin (one-word) pointers: a job holds one, and a million jobs add up.
 pub(crate) type AsyncFn =

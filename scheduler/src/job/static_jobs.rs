@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::data::DataMap;
 use crate::error::{Error, ErrorKind};
+use crate::job::data::DataMap;
+use crate::job::options::{JobOptions, Retry};
+use crate::job::registry::{JobDescriptor, Registry, StaticSchedule, StaticTrigger};
+use crate::job::target::{Inner, Registered, Target};
 use crate::job::JobSpec;
-use crate::options::{JobOptions, Retry};
-use crate::registry::{JobDescriptor, Registry, StaticSchedule, StaticTrigger};
-use crate::target::{Inner, Registered, Target};
 use crate::trigger::{
     parse_duration, parse_instant, CronFields, CronTrigger, IntervalTrigger, Trigger,
 };

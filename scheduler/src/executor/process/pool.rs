@@ -8,9 +8,10 @@ use std::sync::Arc;
 use actix::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::actor::{RestartExecutor, StopExecutor};
 use crate::event::FailureKind;
-use crate::run::{self, Dispatch, Env, Outcome, Tick};
+use crate::executor::control::{RestartExecutor, StopExecutor};
+use crate::executor::run::{self};
+use crate::executor::tick::{Dispatch, Env, Outcome, Tick};
 
 /// Hands runs to child processes; the runs themselves are tasks on the
 /// executor's arbiter, so they outlive a restart of this actor (which kills
@@ -71,7 +72,7 @@ impl ProcessExecutor {
             // Not `ctx.spawn`: a run must survive a restart of this actor to
             // report how it ended.
             actix_rt::spawn(async move {
-                crate::process_run::run_process(tick, env, &program, kill).await;
+                crate::executor::process::child::run_process(tick, env, &program, kill).await;
                 me.do_send(ProcessDone);
             });
         }
@@ -233,8 +234,8 @@ mod tests {
 
     use super::*;
     use crate::clock::{self, SystemClock};
-    use crate::run::RunEnv;
-    use crate::target::Runnable;
+    use crate::executor::tick::RunEnv;
+    use crate::job::target::Runnable;
 
     fn tick(run_id: u64, env: &Env) -> Tick {
         let timeout = Duration::from_secs(3600);

@@ -10,9 +10,10 @@ use tokio::sync::Semaphore;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::actor::{RestartExecutor, StopExecutor};
-use crate::run::{self, Dispatch, Env, RunRef};
-use crate::target::Runnable;
+use crate::executor::control::{RestartExecutor, StopExecutor};
+use crate::executor::run::{self, RunRef};
+use crate::executor::tick::{Dispatch, Env, Tick};
+use crate::job::target::Runnable;
 
 /// Spreads runs over its arbiters round-robin; a semaphore bounds concurrency.
 pub(crate) struct AsyncExecutor {
@@ -94,7 +95,7 @@ impl Handler<Dispatch> for AsyncExecutor {
         // One message per arbiter per batch; each run is a task of its own there.
         let n = self.arbiters.len();
         let per_part = msg.0.len() / n + 1;
-        let mut parts: Vec<Vec<run::Tick>> = (0..n).map(|_| Vec::with_capacity(per_part)).collect();
+        let mut parts: Vec<Vec<Tick>> = (0..n).map(|_| Vec::with_capacity(per_part)).collect();
         for tick in msg.0 {
             parts[self.next % n].push(tick);
             self.next = self.next.wrapping_add(1);

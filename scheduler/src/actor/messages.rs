@@ -8,8 +8,8 @@ use tokio::sync::oneshot;
 use crate::actor::SchedulerActor;
 use crate::error::Error;
 use crate::event::{EventMask, Listener};
+use crate::executor::tick::{DrainFinished, RunReleased};
 use crate::job::{Job, JobChanges};
-use crate::run::{DrainFinished, RunReleased};
 use crate::trigger::Trigger;
 
 macro_rules! handler {
@@ -40,7 +40,10 @@ handler!(Begin, (), |act, m, ctx| act.begin(ctx));
 /// Inserts jobs the handle admitted.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(crate) struct CommitJobs(pub(crate) Vec<crate::admission::Admitted>, pub(crate) u32);
+pub(crate) struct CommitJobs(
+    pub(crate) Vec<crate::actor::admission::Admitted>,
+    pub(crate) u32,
+);
 handler!(CommitJobs, (), |act, m, ctx| {
     act.commit(m.0, ctx);
     act.admission.give_back(m.1);

@@ -1,5 +1,5 @@
-//! One run of a job: the messages between scheduler and executors, and the
-//! code that runs a job with its timeout, cancellation and panic catching.
+//! The run driver: the code that runs a job with its timeout, cancellation
+//! and panic catching, and reports how it ended.
 
 use std::any::Any;
 use std::future::Future;
@@ -7,165 +7,17 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use futures_util::future::{select, Either};
 use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::clock::{self, SharedClock};
-use crate::context::{JobContext, JobResult, JobShared};
+use crate::clock;
 use crate::event::FailureKind;
-use crate::target::Runnable;
-
-/// A run handed to an executor.
-#[derive(Clone)]
-pub(crate) struct Tick {
-    pub(crate) run_id: u64,
-    pub(crate) job_id: Arc<str>,
-    /// The job's display name, if it has one (for the run's span).
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) runnable: Runnable,
-    pub(crate) scheduled_at: DateTime<Utc>,
-    pub(crate) attempt: u32,
-    pub(crate) timeout: Option<Duration>,
-    /// When the timeout passes: set by the scheduler when it dispatches the run.
-    pub(crate) deadline: Option<DateTime<Utc>>,
-    /// A light run (no retry, backlog, timeout or listener, not blocking) is
-    /// not tracked by the scheduler: the executor releases the job's
-    /// `max_instances` slot through this counter, and reports only failures.
-    pub(crate) light: Option<Light>,
-}
-
-/// How a light run releases its job's `max_instances` slot.
-#[derive(Clone)]
-pub(crate) struct Light {
-    /// The job's running counter; `None` for the last run of a job that is gone.
-    pub(crate) counter: Option<Arc<std::sync::atomic::AtomicU32>>,
-}
-
-/// Runs for one executor, from one wake-up of the scheduler.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct Dispatch(pub(crate) Vec<Tick>);
-
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Outcome {
-    Success,
-    Failure(FailureKind, String),
-}
-
-/// An executor's report on a run.
-pub(crate) struct RunFinished {
-    pub(crate) run_id: u64,
-    pub(crate) outcome: Outcome,
-    pub(crate) duration: Duration,
-    /// A timed-out blocking run whose thread still runs keeps its slot until
-    /// [`RunReleased`] arrives.
-    pub(crate) still_running: bool,
-    /// For a light run (which the scheduler does not track): its job and fire time.
-    pub(crate) light: Option<(Arc<str>, DateTime<Utc>)>,
-}
-
-/// Asks the scheduler to take the reports waiting in its [`FinishedSink`].
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct DrainFinished;
-
-/// Where executors leave their reports. Under load many reports share one
-/// message: only the report that finds the queue empty sends [`DrainFinished`].
-pub(crate) struct FinishedSink {
-    queue: std::sync::Mutex<Vec<RunFinished>>,
-    /// `None` in a process-pool worker, which has no scheduler to tell.
-    notify: Option<Recipient<DrainFinished>>,
-}
-
-impl FinishedSink {
-    pub(crate) fn new(notify: Option<Recipient<DrainFinished>>) -> FinishedSink {
-        FinishedSink {
-            queue: std::sync::Mutex::new(Vec::new()),
-            notify,
-        }
-    }
-
-    pub(crate) fn push(&self, report: RunFinished) {
-        let first = match self.queue.lock() {
-            Ok(mut q) => {
-                q.push(report);
-                q.len() == 1
-            }
-            Err(poisoned) => {
-                let mut q = poisoned.into_inner();
-                q.push(report);
-                q.len() == 1
-            }
-        };
-        if let (true, Some(notify)) = (first, &self.notify) {
-            notify.do_send(DrainFinished);
-        }
-    }
-
-    /// Wakes the scheduler to look at its reports and counters.
-    pub(crate) fn poke(&self) {
-        if let Some(notify) = &self.notify {
-            notify.do_send(DrainFinished);
-        }
-    }
-
-    /// Every waiting report.
-    pub(crate) fn take(&self) -> Vec<RunFinished> {
-        match self.queue.lock() {
-            Ok(mut q) => std::mem::take(&mut *q),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        }
-    }
-}
-
-/// The thread of a timed-out blocking run returned.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct RunReleased {
-    pub(crate) run_id: u64,
-}
-
-/// The shared [`RunEnv`].
-pub(crate) type Env = Arc<RunEnv>;
-
-/// What every executor needs to run jobs; shared by every run.
-pub(crate) struct RunEnv {
-    pub(crate) clock: SharedClock,
-    /// What jobs see: data, the shutdown token, the handle.
-    pub(crate) job: Arc<JobShared>,
-    /// How long a cancelled async job may take to stop before it is dropped.
-    pub(crate) grace: Duration,
-    /// Cancelled at the shutdown deadline (the same token as `job.shutdown`).
-    pub(crate) shutdown: CancellationToken,
-    pub(crate) finished: Arc<FinishedSink>,
-    /// Light runs in flight (see [`Tick::light`]).
-    pub(crate) in_flight: std::sync::atomic::AtomicUsize,
-    /// Set when shutdown waits for runs: the last light run pokes the scheduler.
-    pub(crate) draining: std::sync::atomic::AtomicBool,
-    pub(crate) released: Option<Recipient<RunReleased>>,
-}
-
-impl RunEnv {
-    /// An environment with no scheduler behind it: a process-pool worker's.
-    pub(crate) fn detached(clock: SharedClock) -> RunEnv {
-        let job = Arc::new(JobShared::detached());
-        RunEnv {
-            clock,
-            shutdown: job.shutdown.clone(),
-            job,
-            grace: crate::builder::CANCEL_GRACE,
-            finished: Arc::new(FinishedSink::new(None)),
-            in_flight: Default::default(),
-            draining: Default::default(),
-            released: None,
-        }
-    }
-}
+use crate::executor::tick::{Env, Light, Outcome, RunFinished, RunReleased, Tick};
+use crate::job::context::{JobContext, JobResult};
+use crate::job::target::Runnable;
 
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
@@ -378,21 +230,23 @@ pub(crate) fn call_blocking(
     rt: Option<&tokio::runtime::Runtime>,
 ) -> Result<JobResult, String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| match runnable {
-        Runnable::Blocking(f) => crate::block_on::as_blocking_job(|| f(ctx)),
-        Runnable::RegisteredBlocking(f, args) => crate::block_on::as_blocking_job(|| f(ctx, args)),
+        Runnable::Blocking(f) => crate::executor::block_on::as_blocking_job(|| f(ctx)),
+        Runnable::RegisteredBlocking(f, args) => {
+            crate::executor::block_on::as_blocking_job(|| f(ctx, args))
+        }
         Runnable::Async(f) => match rt {
             Some(rt) => rt.block_on(f(ctx)),
-            None => Err(crate::context::JobError::new(
+            None => Err(crate::job::context::JobError::new(
                 "no runtime on this thread for an async job",
             )),
         },
         Runnable::RegisteredAsync(f, args) => match rt {
             Some(rt) => rt.block_on(f(ctx, args.clone())),
-            None => Err(crate::context::JobError::new(
+            None => Err(crate::job::context::JobError::new(
                 "no runtime on this thread for an async job",
             )),
         },
-        Runnable::Process(..) => Err(crate::context::JobError::new(
+        Runnable::Process(..) => Err(crate::job::context::JobError::new(
             "a process-pool job reached an in-process executor",
         )),
     }))

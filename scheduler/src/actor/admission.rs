@@ -11,15 +11,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
-use crate::actor::JobEntry;
+use crate::actor::fxhash::FxHashMap;
 use crate::clock::SharedClock;
-use crate::data::DataMap;
 use crate::error::{Error, ErrorKind};
-use crate::fxhash::FxHashMap;
+use crate::job::data::DataMap;
+use crate::job::options::JobOptions;
+use crate::job::registry::Registry;
+use crate::job::target::{Inner as TargetInner, Target};
 use crate::job::JobSpec;
-use crate::options::JobOptions;
-use crate::registry::Registry;
-use crate::target::{Inner as TargetInner, Target};
 use crate::trigger::Trigger;
 
 /// How many admitted jobs may wait for the actor at once: a caller adding
@@ -29,9 +28,18 @@ const MAX_IN_FLIGHT: usize = 65_536;
 /// The slot of an id that is reserved but not yet inserted by the actor.
 pub(crate) const RESERVED: u32 = u32::MAX;
 
-/// A checked job, ready for the actor to insert.
+/// A checked job, ready for the actor to insert: plain data, from which
+/// the actor builds its own entry.
 pub(crate) struct Admitted {
-    pub(crate) entry: JobEntry,
+    pub(crate) id: Arc<str>,
+    pub(crate) trigger: Trigger,
+    /// Resolved (a registered function found in the registry).
+    pub(crate) target: Target,
+    pub(crate) opts: Arc<JobOptions>,
+    /// The first fire time; `None` = added paused.
+    pub(crate) next_run: Option<DateTime<Utc>>,
+    /// The executor's index in the scheduler's list.
+    pub(crate) executor: u16,
     pub(crate) run_on_start: bool,
     pub(crate) replace: bool,
 }
@@ -265,20 +273,14 @@ impl Admission {
                 )
             })?),
         };
-        let run_on_start = opts.run_on_start;
-        let entry = JobEntry {
+        Ok(Admitted {
             id,
             trigger,
             target,
+            run_on_start: opts.run_on_start,
             opts,
             next_run,
-            queued_seq: 0,
-            running: None,
             executor,
-        };
-        Ok(Admitted {
-            entry,
-            run_on_start,
             replace: spec.replace_existing,
         })
     }
@@ -313,23 +315,21 @@ impl Admission {
             .into_iter()
             .map(|s| self.check(s, now))
             .collect::<Result<Vec<_>, _>>()?;
-        let out: Vec<Arc<str>> = admitted.iter().map(|a| a.entry.id.clone()).collect();
+        let out: Vec<Arc<str>> = admitted.iter().map(|a| a.id.clone()).collect();
         let mut ids = self.ids();
         if !self.is_accepting() {
             return Err(Error::not_running());
         }
         let mut fresh: Vec<usize> = Vec::with_capacity(admitted.len());
         for (i, a) in admitted.iter().enumerate() {
-            let taken = ids.contains_key(&a.entry.id);
-            if (taken && !a.replace)
-                || (!taken && ids.insert(a.entry.id.clone(), RESERVED).is_some())
-            {
+            let taken = ids.contains_key(&a.id);
+            if (taken && !a.replace) || (!taken && ids.insert(a.id.clone(), RESERVED).is_some()) {
                 for &f in &fresh {
                     ids.remove(&out[f]);
                 }
                 return Err(Error::new(
                     ErrorKind::DuplicateId,
-                    format!("a job with id `{}` already exists", a.entry.id),
+                    format!("a job with id `{}` already exists", a.id),
                 ));
             }
             if !taken {
@@ -350,8 +350,8 @@ impl Admission {
     pub(crate) fn release(&self, admitted: &[Admitted]) {
         let mut ids = self.ids();
         for a in admitted {
-            if ids.get(&a.entry.id) == Some(&RESERVED) {
-                ids.remove(&a.entry.id);
+            if ids.get(&a.id) == Some(&RESERVED) {
+                ids.remove(&a.id);
             }
         }
     }

@@ -20,9 +20,10 @@ use futures_util::FutureExt;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SystemClock;
-use crate::context::JobContext;
-use crate::registry::{JobFn, Registry};
-use crate::run::{panic_message, RunEnv};
+use crate::executor::run::panic_message;
+use crate::executor::tick::RunEnv;
+use crate::job::context::JobContext;
+use crate::job::registry::{JobFn, Registry};
 
 /// Set (to the scheduler's pid) in a worker's environment.
 pub(crate) const WORKER_ENV: &str = "SCHEDULER_PROCESS_WORKER";

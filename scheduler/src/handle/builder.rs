@@ -2,33 +2,30 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix::prelude::*;
 use tokio::sync::{broadcast, watch};
 
 use std::sync::atomic::AtomicUsize;
 
-use crate::actor::{ExecutorKind, ExecutorRef, RestartExecutor, SchedulerActor, StopExecutor};
-use crate::admission::Admission;
+use crate::actor::admission::Admission;
+use crate::actor::lifecycle::Lifecycle;
+use crate::actor::messages::Begin;
+use crate::actor::{ExecutorKind, ExecutorRef, SchedulerActor};
 use crate::clock::{Clock, SharedClock, SystemClock};
-use crate::context::JobShared;
-use crate::data::{Data, DataMap};
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, EventStream, Listener};
-use crate::executor::Executor;
-use crate::executor_async::AsyncExecutor;
+use crate::executor::async_pool::AsyncExecutor;
+use crate::executor::control::{RestartExecutor, StopExecutor};
 #[cfg(unix)]
-use crate::executor_process::ProcessExecutor;
-use crate::executor_threads::ThreadPoolExecutor;
-use crate::lifecycle::Lifecycle;
-use crate::messages::Begin;
-use crate::registry::Registry;
-use crate::run::RunEnv;
-use crate::scheduler::{Inner, Scheduler};
-
-/// How long a cancelled async job may take to stop before it is dropped.
-pub(crate) const CANCEL_GRACE: Duration = Duration::from_secs(1);
+use crate::executor::process::pool::ProcessExecutor;
+use crate::executor::thread_pool::ThreadPoolExecutor;
+use crate::executor::tick::RunEnv;
+use crate::executor::Executor;
+use crate::handle::scheduler::{Inner, Scheduler};
+use crate::job::context::JobShared;
+use crate::job::data::{Data, DataMap};
+use crate::job::registry::Registry;
 
 /// Configures and starts a [`Scheduler`].
 ///
@@ -200,7 +197,7 @@ impl SchedulerBuilder {
             .map(|(n, _)| n.to_string())
             .collect();
         let initial = if self.registered_jobs {
-            admission.admit(crate::static_jobs::specs(&registry, &data, now)?)?
+            admission.admit(crate::job::static_jobs::specs(&registry, &data, now)?)?
         } else {
             Vec::new()
         };
@@ -236,9 +233,9 @@ impl SchedulerBuilder {
             let env = Arc::new(RunEnv {
                 clock,
                 job: job_shared_actor,
-                grace: CANCEL_GRACE,
+                grace: crate::actor::CANCEL_GRACE,
                 shutdown: token,
-                finished: Arc::new(crate::run::FinishedSink::new(Some(
+                finished: Arc::new(crate::executor::tick::FinishedSink::new(Some(
                     ctx.address().recipient(),
                 ))),
                 released: Some(ctx.address().recipient()),
@@ -336,7 +333,7 @@ impl SchedulerBuilder {
             return Ok(std::path::PathBuf::new());
         };
         #[cfg(unix)]
-        let prepared = crate::worker::is_prepared();
+        let prepared = crate::executor::process::worker::is_prepared();
         #[cfg(not(unix))]
         let prepared = false;
         if !prepared {
@@ -447,7 +444,7 @@ async fn shutdown_signal() {
 }
 
 type ExecutorRecipients = (
-    Recipient<crate::run::Dispatch>,
+    Recipient<crate::executor::tick::Dispatch>,
     Recipient<StopExecutor>,
     Recipient<RestartExecutor>,
 );
@@ -455,7 +452,7 @@ type ExecutorRecipients = (
 fn recipients<A>(a: Addr<A>) -> ExecutorRecipients
 where
     A: Actor<Context = Context<A>>
-        + Handler<crate::run::Dispatch>
+        + Handler<crate::executor::tick::Dispatch>
         + Handler<StopExecutor>
         + Handler<RestartExecutor>,
 {

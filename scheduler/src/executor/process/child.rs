@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::event::FailureKind;
-use crate::run::{self, Env, Outcome, Tick};
-use crate::target::Runnable;
-use crate::worker::{Request, Response, WORKER_ENV};
+use crate::executor::process::worker::{Request, Response, WORKER_ENV};
+use crate::executor::run::{self};
+use crate::executor::tick::{Env, Outcome, Tick};
+use crate::job::target::Runnable;
 
 /// How long the worker's output and answer may trail its exit (a grandchild
 /// holding the pipes open must not hold the run).

@@ -5,10 +5,11 @@ use std::time::Instant;
 use actix::prelude::*;
 use futures_util::FutureExt;
 
-use crate::actor::{RestartExecutor, StopExecutor};
-use crate::context::{JobContext, JobResult};
-use crate::run::{self, Dispatch, Env};
-use crate::target::Runnable;
+use crate::executor::control::{RestartExecutor, StopExecutor};
+use crate::executor::run::{self};
+use crate::executor::tick::{Dispatch, Env};
+use crate::job::context::{JobContext, JobResult};
+use crate::job::target::Runnable;
 
 /// Runs one job on a worker thread.
 #[derive(Message)]

@@ -8,14 +8,14 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::sync::{broadcast, oneshot, watch};
 
+use crate::actor::messages::*;
 use crate::actor::SchedulerActor;
-use crate::builder::SchedulerBuilder;
-use crate::context::JobContext;
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, EventMask, EventStream};
+use crate::handle::builder::SchedulerBuilder;
+use crate::job::context::JobContext;
+use crate::job::target::Target;
 use crate::job::{Job, JobChanges, JobSpec};
-use crate::messages::*;
-use crate::target::Target;
 use crate::trigger::Trigger;
 
 /// The handle to a running scheduler: `Clone + Send + Sync`, async methods for
@@ -49,9 +49,9 @@ pub(crate) struct Inner {
     pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
     pub(crate) stopped: watch::Receiver<bool>,
     pub(crate) arbiter: actix_rt::ArbiterHandle,
-    pub(crate) admission: Arc<crate::admission::Admission>,
+    pub(crate) admission: Arc<crate::actor::admission::Admission>,
     /// Running, shut down, or gone without shutting down.
-    pub(crate) lifecycle: Arc<crate::lifecycle::Lifecycle>,
+    pub(crate) lifecycle: Arc<crate::actor::lifecycle::Lifecycle>,
     /// The System of a background scheduler, stopped at shutdown.
     pub(crate) system: Mutex<Option<System>>,
 }
@@ -185,7 +185,7 @@ impl Scheduler {
 
     /// A table of the jobs: id, name, trigger, next run.
     pub async fn jobs_table(&self) -> Result<String, Error> {
-        Ok(crate::print::table(&self.jobs().await?))
+        Ok(crate::job::table::table(&self.jobs().await?))
     }
 
     /// Prints [`Scheduler::jobs_table`] to stdout.
@@ -336,13 +336,13 @@ pub struct AddJob<'a> {
     spec: JobSpec,
 }
 
-crate::job::job_spec_setters!(AddJob<'_>, spec);
+crate::job::spec::job_spec_setters!(AddJob<'_>, spec);
 
 impl AddJob<'_> {
     /// Adds the job from a plain thread; returns its id.
     pub fn send_blocking(self) -> Result<String, Error> {
         let fut = self.into_future();
-        crate::block_on::block_on(fut)?
+        crate::executor::block_on::block_on(fut)?
     }
 }
 
@@ -373,7 +373,7 @@ macro_rules! blocking_methods {
             $(
                 $(#[$doc])*
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$ret, Error> {
-                    crate::block_on::block_on(self.sched.$name($($arg),*))?
+                    crate::executor::block_on::block_on(self.sched.$name($($arg),*))?
                 }
             )*
         }
@@ -428,7 +428,7 @@ impl Blocking<'_> {
         mask: EventMask,
         listener: impl Fn(&Event) + Send + 'static,
     ) -> Result<(), Error> {
-        crate::block_on::block_on(self.sched.add_listener(mask, listener))?
+        crate::executor::block_on::block_on(self.sched.add_listener(mask, listener))?
     }
 
     /// See [`Scheduler::add_job`]; finish with `.send_blocking()`.

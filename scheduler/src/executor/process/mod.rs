@@ -1,0 +1,8 @@
+//! The process pool (Unix): `pool` is the executor actor (at most n
+//! children, deadlines of waiting runs), `child` runs one job in a child
+//! process and tells how it ended, `worker` is the other side (this binary
+//! re-entered as a worker) and the protocol between them.
+
+pub(crate) mod child;
+pub(crate) mod pool;
+pub(crate) mod worker;

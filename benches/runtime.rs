@@ -4,7 +4,9 @@
 //!
 //! Run: `cargo bench -p benches --bench runtime` (all scenarios, each in a fresh
 //! process), or `cargo bench -p benches --bench runtime -- SCENARIO`.
-//! Scenarios: lateness-1, lateness-10k, dispatch, add, memory, dispatch-pending.
+//! Scenarios: lateness-1, lateness-10k (interval triggers), lateness-10k-cron
+//! (crontab `* * * * * *`, what most users write), dispatch, add, memory,
+//! dispatch-pending.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -20,6 +22,7 @@ type Res = Result<(), Box<dyn std::error::Error>>;
 const SCENARIOS: &[&str] = &[
     "lateness-1",
     "lateness-10k",
+    "lateness-10k-cron",
     "dispatch",
     "add",
     "memory",
@@ -35,7 +38,11 @@ fn main() -> Res {
         Some(s) if SCENARIOS.contains(&s) => run(s),
         // For profiling: our side alone.
         Some("lateness-10k-ours") => {
-            report("ours", lateness_ours(10_000, 10)?, 100_000);
+            report("ours", lateness_ours(10_000, 10, Kind::Interval)?, 100_000);
+            Ok(())
+        }
+        Some("lateness-10k-cron-ours") => {
+            report("ours", lateness_ours(10_000, 10, Kind::Cron)?, 100_000);
             Ok(())
         }
         Some("dispatch-ours") => {
@@ -59,8 +66,9 @@ fn main() -> Res {
 fn run(scenario: &str) -> Res {
     println!("== {scenario}");
     match scenario {
-        "lateness-1" => lateness(1, 10, 1),
-        "lateness-10k" => lateness(10_000, 10, 3),
+        "lateness-1" => lateness(1, 10, 1, Kind::Interval),
+        "lateness-10k" => lateness(10_000, 10, 3, Kind::Interval),
+        "lateness-10k-cron" => lateness(10_000, 10, 3, Kind::Cron),
         "dispatch" => dispatch(),
         "add" => add(),
         "memory" => memory(),
@@ -105,7 +113,39 @@ fn next_second() -> DateTime<Utc> {
 
 // ===== lateness =====
 
-fn lateness_ours(jobs: usize, secs: u64) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+/// The trigger every job of a lateness scenario has: fires every second.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// `IntervalTrigger` of 1 s.
+    Interval,
+    /// The crontab string `* * * * * *`, each job parsing its own.
+    Cron,
+}
+
+fn every_second(
+    kind: Kind,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Trigger, Box<dyn std::error::Error>> {
+    Ok(match kind {
+        Kind::Interval => scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(1))
+            .start(Some(start))
+            .end(Some(end))
+            .build()?
+            .into(),
+        Kind::Cron => scheduler::trigger::CronTrigger::builder("* * * * * *")
+            .start(Some(start))
+            .end(Some(end))
+            .build()?
+            .into(),
+    })
+}
+
+fn lateness_ours(
+    jobs: usize,
+    secs: u64,
+    kind: Kind,
+) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
     let expected = jobs * secs as usize;
     {
         let samples = Arc::new(Mutex::new(Vec::with_capacity(expected)));
@@ -126,12 +166,8 @@ fn lateness_ours(jobs: usize, secs: u64) -> Result<Vec<i64>, Box<dyn std::error:
         let end = start + chrono::TimeDelta::seconds(secs as i64 - 1);
         let specs: Vec<JobSpec> = (0..jobs)
             .map(|i| {
-                let trigger = scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(1))
-                    .start(start)
-                    .end(end)
-                    .build()
-                    .map(Trigger::from);
-                trigger.map(|t| JobSpec::new(target.clone()).id(format!("j{i}")).trigger(t))
+                every_second(kind, start, end)
+                    .map(|t| JobSpec::new(target.clone()).id(format!("j{i}")).trigger(t))
             })
             .collect::<Result<_, _>>()?;
         sched.blocking().add_jobs(specs)?;
@@ -144,14 +180,14 @@ fn lateness_ours(jobs: usize, secs: u64) -> Result<Vec<i64>, Box<dyn std::error:
     }
 }
 
-fn lateness(jobs: usize, secs: u64, rounds: usize) -> Res {
+fn lateness(jobs: usize, secs: u64, rounds: usize, kind: Kind) -> Res {
     let expected = jobs * secs as usize;
     let mut ratios = Vec::new();
     for round in 1..=rounds {
         if rounds > 1 {
             println!("round {round}");
         }
-        let ours = report("ours", lateness_ours(jobs, secs)?, expected);
+        let ours = report("ours", lateness_ours(jobs, secs, kind)?, expected);
         let base = report(
             "baseline (heap+channel)",
             lateness_baseline(jobs, secs)?,
@@ -164,6 +200,10 @@ fn lateness(jobs: usize, secs: u64, rounds: usize) -> Res {
             "p99 ours / baseline: median {:.2} of {rounds} rounds ({ratios:.2?})",
             median(ratios.clone())
         );
+    }
+    if kind == Kind::Cron {
+        // tokio-cron-scheduler's figures are in the interval scenario.
+        return Ok(());
     }
     lateness_tcs(jobs, secs)
 }

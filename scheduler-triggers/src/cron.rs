@@ -140,6 +140,11 @@ impl CronBuilder {
 }
 
 impl CronTrigger {
+    /// Whether `self` and `other` are clones of one compiled trigger.
+    pub(crate) fn ptr_eq(&self, other: &CronTrigger) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// A builder from a crontab string.
     pub fn builder(expr: &str) -> CronBuilder {
         CronBuilder {

@@ -86,6 +86,11 @@ impl IntervalBuilder {
 }
 
 impl IntervalTrigger {
+    /// Whether `self` and `other` are clones of one trigger.
+    pub(crate) fn ptr_eq(&self, other: &IntervalTrigger) -> bool {
+        std::sync::Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// A builder for an interval of `every`.
     pub fn builder(every: Duration) -> IntervalBuilder {
         IntervalBuilder {

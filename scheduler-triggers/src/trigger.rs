@@ -80,6 +80,26 @@ impl Trigger {
         Trigger::Date(DateTrigger::after(delay, Utc::now()))
     }
 
+    /// Whether `self` and `other` are clones of one compiled cron or
+    /// interval trigger (they share its definition): a pointer comparison,
+    /// so a scheduler can tell cheaply that two jobs fire alike. `false` for
+    /// other kinds, and for equal triggers built apart.
+    ///
+    /// ```
+    /// use scheduler_triggers::Trigger;
+    /// let a = Trigger::cron("*/5 * * * *")?;
+    /// assert!(a.is_same(&a.clone()));
+    /// assert!(!a.is_same(&Trigger::cron("*/5 * * * *")?)); // equal, but built apart
+    /// # Ok::<(), scheduler_triggers::Error>(())
+    /// ```
+    pub fn is_same(&self, other: &Trigger) -> bool {
+        match (self, other) {
+            (Trigger::Cron(a), Trigger::Cron(b)) => a.ptr_eq(b),
+            (Trigger::Interval(a), Trigger::Interval(b)) => a.ptr_eq(b),
+            _ => false,
+        }
+    }
+
     /// Measures a [`Trigger::after`] delay from `now` (what a scheduler does
     /// with its clock when the job is added); other triggers are unchanged.
     pub fn resolve(&mut self, now: DateTime<Utc>) {

@@ -61,6 +61,9 @@ pub(crate) struct Admission {
     /// The options of the last job added with options of its own: jobs added
     /// alike share one allocation.
     last_options: Mutex<Arc<JobOptions>>,
+    /// The trigger of the last job added: an equal one shares its compiled
+    /// definition, so the actor can compute a fire time once for many jobs.
+    last_trigger: Mutex<Option<Trigger>>,
 }
 
 impl Admission {
@@ -80,6 +83,7 @@ impl Admission {
             in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
             rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15 ^ u64::from(std::process::id())),
             last_options: Mutex::new(JobOptions::shared_default()),
+            last_trigger: Mutex::new(None),
         }
     }
 
@@ -101,6 +105,26 @@ impl Admission {
             *last = Arc::new(options);
         }
         last.clone()
+    }
+
+    /// `trigger`, or the last job's equal one (a clone sharing its
+    /// definition). Only cron and interval triggers: they are what many jobs
+    /// have alike, and what [`Trigger::is_same`] recognises.
+    fn share_trigger(&self, trigger: Trigger) -> Trigger {
+        if !matches!(trigger, Trigger::Cron(_) | Trigger::Interval(_)) {
+            return trigger;
+        }
+        let mut last = match self.last_trigger.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match &*last {
+            Some(t) if *t == trigger => t.clone(),
+            _ => {
+                *last = Some(trigger.clone());
+                trigger
+            }
+        }
     }
 
     pub(crate) fn is_accepting(&self) -> bool {
@@ -264,6 +288,7 @@ impl Admission {
         self.resolve_target(&mut target, &id)?;
         let mut trigger = spec.trigger.unwrap_or_else(|| Trigger::at(now));
         trigger.resolve(now);
+        let trigger = self.share_trigger(trigger);
         let next_run = match spec.next_run_time {
             Some(at) => at,
             None => Some(trigger.next_fire_time(None, now).ok_or_else(|| {

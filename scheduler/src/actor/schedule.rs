@@ -269,7 +269,7 @@ impl SchedulerActor {
         let mut earlier: Vec<DateTime<Utc>> = Vec::new();
         let mut last = first;
         let mut count: u32 = 1;
-        let mut next = entry.trigger.next_fire_time(Some(first), now);
+        let mut next = self.next_memo.next_after(&entry.trigger, first, now);
         let mut overflow = false;
         while let Some(t) = next {
             if t > now {

@@ -165,6 +165,37 @@ pub(crate) struct SchedulerActor {
     pub(crate) env: Option<crate::executor::tick::Env>,
     /// Shared with the handles: set when shut down, or when gone abnormally.
     pub(crate) lifecycle: Arc<crate::actor::lifecycle::Lifecycle>,
+    /// The last next-fire-time computed after a fire time: jobs sharing one
+    /// trigger and one fire time (thousands on `* * * * * *`) compute it once.
+    pub(crate) next_memo: NextMemo,
+}
+
+/// The last `trigger.next_fire_time(Some(previous), _)`, which does not
+/// depend on `now`, keyed by the trigger's shared definition and `previous`.
+#[derive(Default)]
+pub(crate) struct NextMemo {
+    last: Option<(Trigger, DateTime<Utc>, Option<DateTime<Utc>>)>,
+}
+
+impl NextMemo {
+    /// The first fire time of `trigger` strictly after `previous`.
+    pub(crate) fn next_after(
+        &mut self,
+        trigger: &Trigger,
+        previous: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if let Some((t, p, next)) = &self.last {
+            if *p == previous && t.is_same(trigger) {
+                return *next;
+            }
+        }
+        let next = trigger.next_fire_time(Some(previous), now);
+        if matches!(trigger, Trigger::Cron(_) | Trigger::Interval(_)) {
+            self.last = Some((trigger.clone(), previous, next));
+        }
+        next
+    }
 }
 
 impl SchedulerActor {
@@ -199,6 +230,7 @@ impl SchedulerActor {
             subscribers: Arc::default(),
             env: None,
             lifecycle: Arc::default(),
+            next_memo: NextMemo::default(),
         }
     }
 

@@ -463,3 +463,68 @@ async fn removing_a_running_job_lets_the_run_finish_and_stops_the_schedule() {
     );
     h.shutdown().await;
 }
+
+/// Jobs on equal triggers share one compiled trigger and one computed next
+/// fire time; each still moves on by its own trigger, and a job whose
+/// trigger differs (a different zone) is not confused with them.
+#[tokio::test]
+async fn jobs_alike_fire_together_and_move_on_by_their_own_triggers() {
+    let mut h = start(Scheduler::builder());
+    let n = Arc::new(AtomicU32::new(0));
+    for i in 0..50 {
+        h.sched
+            .add_job(counting(&n))
+            .id(format!("same-{i}"))
+            .trigger(Trigger::cron("*/10 * * * * *").expect("valid"))
+            .await
+            .expect("added");
+    }
+    h.sched
+        .add_job(counting(&n))
+        .id("hourly-berlin")
+        .trigger(Trigger::cron_in("0 * * * *", "Europe/Berlin").expect("valid"))
+        .await
+        .expect("added");
+    h.sched
+        .add_job(counting(&n))
+        .id("every-7s")
+        .trigger(Trigger::cron("*/7 * * * * *").expect("valid"))
+        .await
+        .expect("added");
+    h.advance(10.0);
+    let mut ran = std::collections::HashSet::new();
+    while ran.len() < 50 {
+        if let Event::JobExecuted { job_id, .. } = h
+            .expect(
+                "the 50 runs",
+                |e| matches!(e, Event::JobExecuted { job_id, .. } if job_id.starts_with("same-")),
+            )
+            .await
+        {
+            ran.insert(job_id);
+        }
+    }
+    let next = |id: &str| {
+        let sched = h.sched.clone();
+        let id = id.to_owned();
+        async move {
+            sched
+                .get_job(&id)
+                .await
+                .expect("running")
+                .and_then(|j| j.next_run_time())
+        }
+    };
+    for i in [0, 25, 49] {
+        assert_eq!(
+            next(&format!("same-{i}")).await,
+            Some(at("2026-01-01T00:00:20Z"))
+        );
+    }
+    assert_eq!(next("every-7s").await, Some(at("2026-01-01T00:00:14Z")));
+    assert_eq!(
+        next("hourly-berlin").await,
+        Some(at("2026-01-01T00:00:00Z") + chrono::TimeDelta::hours(1))
+    );
+    h.shutdown().await;
+}

@@ -1,4 +1,4 @@
-//! The DST rule (DESIGN.md "DST policy"), spring and fall, in four zones.
+//! The DST rule (`CronTrigger`'s docs, "DST"), spring and fall, in four zones.
 //! Transition instants were checked against Python's zoneinfo; the expected
 //! fire times below are derived by hand from the rule.
 

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use scheduler::{Executor, Scheduler, Target};
-use tests::harness::{executed, start};
+use scheduler::{Executor, Scheduler, Target, Trigger};
+use tests::harness::{executed, failed, start};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -67,7 +67,12 @@ impl Subscriber for Capture {
             let span = current
                 .and_then(|id| seen.by_id.get(&id).cloned())
                 .unwrap_or_default();
-            let line = format!("{} {}in <{span}>", event.metadata().target(), f.0);
+            let line = format!(
+                "{} {}in <{span}> [{}]",
+                event.metadata().target(),
+                f.0,
+                event.metadata().level()
+            );
             seen.events.push(line);
         }
     }
@@ -152,4 +157,112 @@ async fn a_process_jobs_stdout_and_stderr_are_logged_in_its_run_span() {
         );
     }
     h.shutdown().await;
+}
+
+/// The lines captured so far that contain every one of `parts`.
+fn lines_with(seen: &Arc<Mutex<Captured>>, parts: &[&str]) -> Vec<String> {
+    let events = seen.lock().expect("lock").events.clone();
+    events
+        .into_iter()
+        .filter(|e| parts.iter().all(|p| e.contains(p)))
+        .collect()
+}
+
+#[tokio::test]
+async fn start_jobs_missed_runs_and_shutdown_are_logged_under_the_schedulers_targets() {
+    let seen = capture();
+    let mut h = start(Scheduler::builder());
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {}))
+        .id("logged")
+        .trigger(Trigger::interval(std::time::Duration::from_secs(10)).expect("valid"))
+        .await
+        .expect("added");
+    h.sched.pause().await.expect("running");
+    h.advance(12.0); // the fire at 10 s is missed
+    h.sched.resume().await.expect("running");
+    h.expect("the miss", |e| {
+        matches!(e, scheduler::Event::JobMissed { .. })
+    })
+    .await;
+    h.sched.remove_job("logged").await.expect("removed");
+    h.shutdown().await;
+    for parts in [
+        &["scheduler::lifecycle", "scheduler started", "[INFO]"][..],
+        &["scheduler::jobs", "job added", "job_id=logged", "[DEBUG]"],
+        &["scheduler::runs", "run missed", "job_id=logged", "[WARN]"],
+        &["scheduler::jobs", "job removed", "job_id=logged", "[DEBUG]"],
+        &["scheduler::lifecycle", "scheduler shut down", "[INFO]"],
+    ] {
+        assert!(
+            !lines_with(&seen, parts).is_empty(),
+            "no line with {parts:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_runs_log_line_keeps_the_cause_chain() {
+    let seen = capture();
+    let mut h = start(Scheduler::builder());
+    h.sched
+        .add_job(Target::from_async(|_ctx| async {
+            let cause = anyhow::anyhow!("disk full");
+            Err::<(), _>(cause.context("writing the nightly report"))
+        }))
+        .id("chain")
+        .await
+        .expect("added");
+    h.expect("the failure", failed("chain")).await;
+    h.shutdown().await;
+    let lines = lines_with(&seen, &["job run failed", "job.id=chain", "[ERROR]"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("writing the nightly report: disk full")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn an_abnormal_stop_is_logged_at_error_level_with_what_was_running() {
+    let seen = capture();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let system = actix_rt::System::new();
+        system.block_on(async move {
+            let mut builder = Scheduler::builder().without_registered_jobs();
+            let mut events = builder.subscribe();
+            let sched = builder.start().expect("starts");
+            sched
+                .add_job(Target::from_async(|_ctx| std::future::pending::<()>()))
+                .id("still-running")
+                .await
+                .expect("added");
+            while let Some(e) = tokio_stream::StreamExt::next(&mut events).await {
+                if matches!(e, scheduler::Event::JobSubmitted { .. }) {
+                    break;
+                }
+            }
+            tx.send(sched).expect("test thread waits");
+            actix_rt::System::current().stop();
+        });
+        let _ = system.run();
+    });
+    let sched = rx.recv().expect("the handle");
+    thread.join().expect("the System thread ends");
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(sched.stopped());
+    let lines = lines_with(
+        &seen,
+        &[
+            "scheduler::lifecycle",
+            "stopped abnormally",
+            "still-running",
+            "[ERROR]",
+        ],
+    );
+    assert_eq!(lines.len(), 1, "{lines:#?}");
 }

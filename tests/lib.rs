@@ -105,6 +105,44 @@ pub mod harness {
         }
     }
 
+    /// A scheduler started inside an actix `System` whose System is then
+    /// stopped under it while job `job_id` runs (what actix-server does on
+    /// SIGTERM); returns its handle once its actor is gone.
+    pub fn stopped_under_a_running_job(job_id: &'static str) -> Scheduler {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let system = actix_rt::System::new();
+            system.block_on(async move {
+                let mut builder = Scheduler::builder().without_registered_jobs();
+                let mut events = builder.subscribe();
+                let sched = builder.start().expect("starts");
+                sched
+                    .add_job(scheduler::Target::from_async(|_ctx| {
+                        std::future::pending::<()>()
+                    }))
+                    .id(job_id)
+                    .await
+                    .expect("added");
+                while let Some(e) = events.next().await {
+                    if matches!(e, Event::JobSubmitted { .. }) {
+                        break;
+                    }
+                }
+                tx.send(sched).expect("the test waits");
+                actix_rt::System::current().stop();
+            });
+            let _ = system.run();
+        });
+        let sched = rx.recv().expect("the handle");
+        thread.join().expect("the System thread ends");
+        // The actor is dropped with its arbiter: `stopped()` resolves then.
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(sched.stopped());
+        sched
+    }
+
     /// Whether `e` is a `JobExecuted` of `job`.
     pub fn executed(job: &str) -> impl Fn(&Event) -> bool + '_ {
         move |e| matches!(e, Event::JobExecuted { job_id, .. } if &**job_id == job)

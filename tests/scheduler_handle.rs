@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scheduler::{ErrorKind, Event, JobSpec, Scheduler, Target, TestClock, Trigger};
-use tests::harness::{start, t0};
+use tests::harness::{start, stopped_under_a_running_job, t0};
 use tokio_stream::StreamExt;
 
 /// A job that never ends by itself.
@@ -16,33 +16,7 @@ fn forever() -> Target {
 
 #[test]
 fn a_stopped_system_makes_every_handle_method_fail() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let system = actix_rt::System::new();
-        system.block_on(async move {
-            let mut builder = Scheduler::builder().without_registered_jobs();
-            let mut events = builder.subscribe();
-            let sched = builder.start().expect("starts");
-            sched.add_job(forever()).id("long").await.expect("added");
-            while let Some(e) = events.next().await {
-                if matches!(e, Event::JobSubmitted { .. }) {
-                    break;
-                }
-            }
-            tx.send(sched).expect("test thread waits");
-            // What actix-server does on SIGTERM: stop the System under it.
-            actix_rt::System::current().stop();
-        });
-        let _ = system.run();
-    });
-    let sched = rx.recv().expect("the handle");
-    thread.join().expect("the System thread ends");
-    // The actor is dropped with its arbiter: `stopped()` resolves then.
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(sched.stopped());
+    let sched = stopped_under_a_running_job("long");
     let b = sched.blocking();
     let kind = |r: Result<_, scheduler::Error>| r.map(|_| ()).expect_err("must fail").kind();
     assert_eq!(kind(b.get_job("long").map(|_| ())), ErrorKind::Aborted);

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use scheduler::{Executor, Scheduler, Target, Trigger};
-use tests::harness::{executed, failed, start};
+use tests::harness::{executed, failed, start, stopped_under_a_running_job};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
@@ -227,34 +227,7 @@ async fn a_failed_runs_log_line_keeps_the_cause_chain() {
 #[test]
 fn an_abnormal_stop_is_logged_at_error_level_with_what_was_running() {
     let seen = capture();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let system = actix_rt::System::new();
-        system.block_on(async move {
-            let mut builder = Scheduler::builder().without_registered_jobs();
-            let mut events = builder.subscribe();
-            let sched = builder.start().expect("starts");
-            sched
-                .add_job(Target::from_async(|_ctx| std::future::pending::<()>()))
-                .id("still-running")
-                .await
-                .expect("added");
-            while let Some(e) = tokio_stream::StreamExt::next(&mut events).await {
-                if matches!(e, scheduler::Event::JobSubmitted { .. }) {
-                    break;
-                }
-            }
-            tx.send(sched).expect("test thread waits");
-            actix_rt::System::current().stop();
-        });
-        let _ = system.run();
-    });
-    let sched = rx.recv().expect("the handle");
-    thread.join().expect("the System thread ends");
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(sched.stopped());
+    let _handle = stopped_under_a_running_job("still-running");
     let lines = lines_with(
         &seen,
         &[

@@ -135,7 +135,8 @@ impl Scheduler {
         if sent.is_err() {
             admission.give_back(permits);
         }
-        sent
+        // Admission stopped because the actor died abnormally: say so.
+        sent.map_err(|e| if e.is_not_running() { self.gone() } else { e })
     }
 
     /// Changes options, name, target or next run time of a job.

@@ -302,6 +302,9 @@ async fn retries_run_until_an_attempt_succeeds(observed: bool) {
         .retry(Retry::new(5).initial(Duration::from_secs(1)).factor(1.0))
         .await
         .expect("added");
+    // The first attempt is due now: the clock must not move before it starts,
+    // or it would be past its misfire grace time.
+    eventually("the first attempt", || r.started() == 1).await;
     for attempt in 2..=3 {
         // The retry's timer is set when the failure is processed: move the
         // clock on until the attempt starts.

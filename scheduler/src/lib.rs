@@ -42,7 +42,6 @@ mod event;
 mod executor;
 mod handle;
 mod job;
-#[allow(dead_code)]
 mod store;
 
 pub use clock::{Clock, Sleep, SystemClock, TestClock};

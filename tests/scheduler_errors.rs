@@ -98,6 +98,22 @@ async fn missing_data_lists_what_was_registered_and_hints_at_a_wrapped_arc() {
         "{text}"
     );
     h.shutdown().await;
+    // A `Data<Pool>` registered as a value is a `Data<Data<Pool>>` to jobs.
+    let h = start(Scheduler::builder().data(Data::new(Pool)));
+    let text = h
+        .sched
+        .add_job(needs_pool::with())
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        text.contains(&format!(
+            "`{}` was registered, which is another type",
+            std::any::type_name::<Data<Pool>>()
+        )),
+        "{text}"
+    );
+    h.shutdown().await;
     // The fix the hint gives: the same Arc, as Data.
     let pool = Arc::new(Pool);
     let h = start(Scheduler::builder().app_data(Data::from(pool.clone())));

@@ -148,7 +148,6 @@ impl SchedulerActor {
             self.emit(Event::ExecutorRemoved { executor });
         }
         self.emit(Event::SchedulerShutdown);
-        self.lifecycle.set_shut_down();
         tracing::info!(target: "scheduler::lifecycle", "scheduler shut down");
         let _ = self.stopped.send(true);
         self.notify_stopped();

@@ -163,7 +163,7 @@ pub(crate) struct SchedulerActor {
     pub(crate) subscribers: Arc<std::sync::atomic::AtomicUsize>,
     /// What the executors share (light-run counters).
     pub(crate) env: Option<crate::executor::tick::Env>,
-    /// Shared with the handles: set when shut down, or when gone abnormally.
+    /// Shared with the handles: set when the actor is gone abnormally.
     pub(crate) lifecycle: Arc<crate::actor::lifecycle::Lifecycle>,
     /// The last next-fire-time computed after a fire time: jobs sharing one
     /// trigger and one fire time (thousands on `* * * * * *`) compute it once.
@@ -314,8 +314,12 @@ fn log(event: &Event) {
 
 impl SchedulerActor {
     /// Starts the work, once the handle exists (see [`crate::actor::messages::Begin`]):
-    /// `SchedulerStarted`, the static jobs, the timer.
+    /// the start events, the static jobs, the timer.
     pub(crate) fn begin(&mut self, ctx: &mut Context<Self>) {
+        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
+        for executor in names {
+            self.emit(Event::ExecutorAdded { executor });
+        }
         self.emit(Event::SchedulerStarted);
         let initial = std::mem::take(&mut self.initial_jobs);
         self.commit(initial, ctx);
@@ -325,13 +329,6 @@ impl SchedulerActor {
 
 impl Actor for SchedulerActor {
     type Context = Context<Self>;
-
-    fn started(&mut self, _ctx: &mut Self::Context) {
-        let names: Vec<Arc<str>> = self.executors.iter().map(|e| e.name.clone()).collect();
-        for executor in names {
-            self.emit(Event::ExecutorAdded { executor });
-        }
-    }
 }
 
 impl Drop for SchedulerActor {
@@ -339,9 +336,10 @@ impl Drop for SchedulerActor {
     /// System or arbiter stopped, or it panicked. The handles learn it
     /// ([`crate::ErrorKind::Aborted`]), and the log says what was running.
     fn drop(&mut self) {
-        if self.phase == Phase::Stopped || !self.lifecycle.set_aborted() {
+        if self.phase == Phase::Stopped {
             return;
         }
+        self.lifecycle.set_aborted();
         self.admission.stop_accepting();
         self.admission.close();
         let tracked: Vec<String> = self

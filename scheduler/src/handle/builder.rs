@@ -191,11 +191,6 @@ impl SchedulerBuilder {
             data.clone(),
             names,
         ));
-        let names_for_log: Vec<String> = admission
-            .executors
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .collect();
         let initial = if self.registered_jobs {
             admission.admit(crate::job::static_jobs::specs(&registry, &data, now)?)?
         } else {
@@ -302,9 +297,15 @@ impl SchedulerBuilder {
         // Only now does the actor start its work (the static jobs, the
         // timer): a job that asks for its scheduler finds the handle.
         inner.addr.do_send(Begin);
+        let executors: Vec<&str> = inner
+            .admission
+            .executors
+            .iter()
+            .map(|(n, _)| &**n)
+            .collect();
         tracing::info!(
             target: "scheduler::lifecycle",
-            executors = ?names_for_log,
+            ?executors,
             static_jobs = static_count,
             "scheduler started"
         );

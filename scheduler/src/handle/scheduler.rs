@@ -50,7 +50,7 @@ pub(crate) struct Inner {
     pub(crate) stopped: watch::Receiver<bool>,
     pub(crate) arbiter: actix_rt::ArbiterHandle,
     pub(crate) admission: Arc<crate::actor::admission::Admission>,
-    /// Running, shut down, or gone without shutting down.
+    /// Set if the actor is gone without shutting down.
     pub(crate) lifecycle: Arc<crate::actor::lifecycle::Lifecycle>,
     /// The System of a background scheduler, stopped at shutdown.
     pub(crate) system: Mutex<Option<System>>,
@@ -275,7 +275,7 @@ impl Scheduler {
         if let Some(system) = system {
             system.stop();
         }
-        if drained || self.inner.lifecycle.is_shut_down() {
+        if drained || *self.inner.stopped.borrow() {
             Ok(())
         } else {
             Err(self.gone())

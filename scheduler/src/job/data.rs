@@ -94,11 +94,13 @@ impl DataMap {
         } else {
             format!("registered: {}", names.join(", "))
         };
+        // This crate's own `Data<` as `type_name` spells it, wherever it lives.
+        let ours = std::any::type_name::<Data<u8>>().trim_end_matches("u8>");
         let wrapped = names.iter().find(|n| {
             let inner = n
                 .strip_prefix("alloc::sync::Arc<")
                 .or_else(|| n.strip_prefix("actix_web::data::Data<"))
-                .or_else(|| n.strip_prefix("scheduler::data::Data<"));
+                .or_else(|| n.strip_prefix(ours));
             // `type_name` may be written as in the job's signature (`Pool`)
             // or in full (`app::db::Pool`).
             inner

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::event::FailureKind;
 use crate::executor::control::{RestartExecutor, StopExecutor};
-use crate::executor::run::{self};
+use crate::executor::run;
 use crate::executor::tick::{Dispatch, Env, Outcome, Tick};
 
 /// Hands runs to child processes; the runs themselves are tasks on the

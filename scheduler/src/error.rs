@@ -41,6 +41,10 @@ pub enum ErrorKind {
     /// `System` or arbiter was stopped under it, or it panicked. Runs it had
     /// in flight may not have finished; nothing it acknowledged is kept.
     Aborted,
+    /// The job store failed: the database could not be reached or opened, a
+    /// statement failed, or its schema is newer than this binary knows. The
+    /// operation did not happen.
+    Store,
 }
 
 /// An error of the scheduler runtime: a kind and a message naming what is wrong.

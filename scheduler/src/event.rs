@@ -130,6 +130,48 @@ pub enum Event {
         /// The skipped fire time.
         scheduled_at: DateTime<Utc>,
     },
+    /// The job store could not be reached or a statement failed; the
+    /// scheduler goes on and retries with backoff. Nothing acknowledged is lost.
+    StoreUnavailable {
+        /// The store's kind (`sqlite`, `postgres`).
+        store: Arc<str>,
+        /// What failed.
+        error: String,
+    },
+    /// The job store answers again after [`Event::StoreUnavailable`].
+    StoreAvailable {
+        /// The store's kind.
+        store: Arc<str>,
+    },
+    /// A stored job names a job function this binary does not register: it
+    /// is kept untouched (never deleted) and not run by this scheduler.
+    JobFunctionUnknown {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The registry name the job was stored with.
+        function: String,
+    },
+    /// A stored run was given up: the node running it stopped renewing its
+    /// lease (it died or hung) and the job is not marked `recover`. Recorded
+    /// as abandoned in the run history; it is not run again.
+    RunAbandoned {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The run id.
+        run_id: u64,
+        /// The fire time.
+        scheduled_at: DateTime<Utc>,
+        /// The node that held the run.
+        node: String,
+    },
+    /// This scheduler lost the lease of a run it is still running (another
+    /// node took it over after the lease expired): its outcome is not recorded.
+    RunLeaseLost {
+        /// The job id.
+        job_id: Arc<str>,
+        /// The run id.
+        run_id: u64,
+    },
     /// Only in an [`EventStream`]: the stream fell more than the event
     /// capacity behind ([`crate::SchedulerBuilder::event_capacity`]) and
     /// `missed` events, the oldest, were lost to it. Counts built on the
@@ -184,8 +226,18 @@ impl EventMask {
     pub const JOB_MAX_INSTANCES: EventMask = EventMask(1 << 14);
     /// [`Event::Lagged`] (streams only)
     pub const LAGGED: EventMask = EventMask(1 << 15);
+    /// [`Event::StoreUnavailable`]
+    pub const STORE_UNAVAILABLE: EventMask = EventMask(1 << 16);
+    /// [`Event::StoreAvailable`]
+    pub const STORE_AVAILABLE: EventMask = EventMask(1 << 17);
+    /// [`Event::JobFunctionUnknown`]
+    pub const JOB_FUNCTION_UNKNOWN: EventMask = EventMask(1 << 18);
+    /// [`Event::RunAbandoned`]
+    pub const RUN_ABANDONED: EventMask = EventMask(1 << 19);
+    /// [`Event::RunLeaseLost`]
+    pub const RUN_LEASE_LOST: EventMask = EventMask(1 << 20);
     /// Every event.
-    pub const ALL: EventMask = EventMask((1 << 16) - 1);
+    pub const ALL: EventMask = EventMask((1 << 21) - 1);
 
     /// Whether every kind in `other` is in `self`.
     pub const fn contains(self, other: EventMask) -> bool {
@@ -225,6 +277,11 @@ impl Event {
             Event::JobMissed { .. } => EventMask::JOB_MISSED,
             Event::JobMaxInstances { .. } => EventMask::JOB_MAX_INSTANCES,
             Event::Lagged { .. } => EventMask::LAGGED,
+            Event::StoreUnavailable { .. } => EventMask::STORE_UNAVAILABLE,
+            Event::StoreAvailable { .. } => EventMask::STORE_AVAILABLE,
+            Event::JobFunctionUnknown { .. } => EventMask::JOB_FUNCTION_UNKNOWN,
+            Event::RunAbandoned { .. } => EventMask::RUN_ABANDONED,
+            Event::RunLeaseLost { .. } => EventMask::RUN_LEASE_LOST,
         }
     }
 
@@ -238,6 +295,9 @@ impl Event {
             | Event::JobExecuted { job_id, .. }
             | Event::JobError { job_id, .. }
             | Event::JobMissed { job_id, .. }
+            | Event::JobFunctionUnknown { job_id, .. }
+            | Event::RunAbandoned { job_id, .. }
+            | Event::RunLeaseLost { job_id, .. }
             | Event::JobMaxInstances { job_id, .. } => Some(job_id),
             _ => None,
         }

@@ -59,7 +59,18 @@ pub use job::{
 /// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a
 /// function without the macros (see [`JobDescriptor`]).
 pub use job::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
+pub use store::{MemoryStore, Store};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use trigger::Trigger;
+
+/// Durable job stores: the [`store::JobStore`] trait and what it reads and writes.
+pub mod stores {
+    pub use crate::store::{
+        AcquireRequest, Acquired, Claim, Completion, JobRecord, JobStore, Missed, RunOutcome,
+        RunRecord, RunStatus, Upserted,
+    };
+}
 
 /// Declares a job that runs on a schedule (see `scheduler_macros::scheduled`).
 #[cfg(feature = "macros")]

@@ -105,6 +105,10 @@ pub struct JobOptions {
     pub(crate) retry: Option<Retry>,
     pub(crate) run_on_start: bool,
     pub(crate) max_catch_up: u32,
+    /// With a durable store: a run whose node died is run again by another
+    /// node once its lease expires (at-least-once); otherwise it is recorded
+    /// as abandoned (at-most-once, the default).
+    pub(crate) recover: bool,
     /// The job's display name (kept here, not in every job, as most jobs have none).
     pub(crate) name: Option<Arc<str>>,
 }
@@ -121,6 +125,7 @@ impl Default for JobOptions {
             retry: None,
             run_on_start: false,
             max_catch_up: 1000,
+            recover: false,
             name: None,
         }
     }
@@ -181,6 +186,10 @@ impl JobOptions {
     /// The retry policy.
     pub fn retry(&self) -> Option<Retry> {
         self.retry
+    }
+    /// Whether a run whose node died is run again (durable stores).
+    pub fn recover(&self) -> bool {
+        self.recover
     }
     /// Whether the job also runs once when added / when the scheduler starts.
     pub fn run_on_start(&self) -> bool {

@@ -118,6 +118,12 @@ macro_rules! job_spec_setters {
                 self$(.$field)?.opts().max_catch_up = n;
                 self
             }
+            /// With a durable store, run again on another node a run whose
+            /// node died (at-least-once); default false: recorded as abandoned.
+            pub fn recover(mut self, yes: bool) -> Self {
+                self$(.$field)?.opts().recover = yes;
+                self
+            }
             /// Replace a job with the same id instead of failing.
             pub fn replace_existing(mut self, yes: bool) -> Self {
                 self$(.$field)?.replace_existing = yes;

@@ -54,7 +54,12 @@ pub mod harness {
     /// Starts `builder` as it is on a clock standing at [`t0`], subscribed
     /// before start, so nothing that happens at start is missed.
     pub fn start_with(builder: SchedulerBuilder) -> Harness {
-        let clock = TestClock::new(t0());
+        start_on(builder, TestClock::new(t0()))
+    }
+
+    /// Starts `builder` as it is on `clock` (one that went on from an
+    /// earlier start, say), subscribed before start.
+    pub fn start_on(builder: SchedulerBuilder, clock: TestClock) -> Harness {
         let mut builder = builder.clock(clock.clone());
         let events = builder.subscribe();
         let sched = builder.start_background().expect("scheduler starts");

@@ -147,27 +147,42 @@ impl IntervalTrigger {
             (None, Since::After(p)) | (None, Since::AtOrAfter(p)) => {
                 p.checked_add_signed(this.step)?
             }
-            (Some(s), since) => {
-                let after = since.exclusive();
-                if after < s {
-                    s
-                } else {
-                    // the first slot s + k*step > after (in i64 nanoseconds when it fits:
-                    // i128 division is a slow library call on the scheduler's hot path)
-                    let step = this.step.num_nanoseconds().unwrap_or(i64::MAX);
-                    let offset = match (after - s).num_nanoseconds() {
-                        Some(elapsed) => (elapsed / step + 1).checked_mul(step)?,
-                        None => {
-                            let elapsed = i128::from((after - s).num_seconds()) * 1_000_000_000;
-                            let k = elapsed / i128::from(step) + 1;
-                            i64::try_from(k.checked_mul(i128::from(step))?).ok()?
-                        }
-                    };
-                    s.checked_add_signed(TimeDelta::nanoseconds(offset))?
-                }
-            }
+            (Some(s), since) => self.slot_after(s, since.exclusive())?,
         };
         this.bounds.admit(t)
+    }
+
+    /// The first fire time strictly after `now` on the cadence of `previous`
+    /// (a fire time of this trigger): the start's grid if it has a start,
+    /// otherwise `previous + k * every`. One division, however far `now` is.
+    pub(crate) fn resume_after(
+        &self,
+        previous: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let this = &*self.inner;
+        let anchor = this.bounds.start.unwrap_or(previous);
+        let t = self.slot_after(anchor, now.max(previous))?;
+        this.bounds.admit(t)
+    }
+
+    /// The first slot `s + k * step` (k ≥ 0) strictly after `after`.
+    fn slot_after(&self, s: DateTime<Utc>, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if after < s {
+            return Some(s);
+        }
+        // In i64 nanoseconds when it fits: i128 division is a slow library
+        // call on the scheduler's hot path.
+        let step = self.inner.step.num_nanoseconds().unwrap_or(i64::MAX);
+        let offset = match (after - s).num_nanoseconds() {
+            Some(elapsed) => (elapsed / step + 1).checked_mul(step)?,
+            None => {
+                let elapsed = i128::from((after - s).num_seconds()) * 1_000_000_000;
+                let k = elapsed / i128::from(step) + 1;
+                i64::try_from(k.checked_mul(i128::from(step))?).ok()?
+            }
+        };
+        s.checked_add_signed(TimeDelta::nanoseconds(offset))
     }
 }
 

@@ -162,6 +162,41 @@ impl Trigger {
         self.next_from(Since::new(previous, now))
     }
 
+    /// The first fire time strictly after `now`, going on from `previous`
+    /// (a fire time of this trigger) and skipping every one in between in
+    /// one step where the trigger allows: an interval keeps its cadence
+    /// (`previous + k * every`, or its start's grid), a crontab and fields
+    /// are on the calendar anyway. What a scheduler uses to catch up past
+    /// its limit after being away (a year of every-second fire times is not
+    /// walked one by one). `None`: finished.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scheduler_triggers::{parse_instant, Trigger};
+    /// let every_10s = Trigger::interval(Duration::from_secs(10))?;
+    /// let last = parse_instant("2026-01-01T00:00:03Z")?;
+    /// let now = parse_instant("2027-01-01T00:00:00Z")?;
+    /// assert_eq!(every_10s.resume_after(last, now), Some(parse_instant("2027-01-01T00:00:03Z")?));
+    /// # Ok::<(), scheduler_triggers::Error>(())
+    /// ```
+    pub fn resume_after(
+        &self,
+        previous: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Trigger::Date(_) => self.next_after(now.max(previous)),
+            Trigger::Interval(t) => t.resume_after(previous, now),
+            Trigger::Cron(_) => self.next_after(now.max(previous)),
+            Trigger::Any { triggers } => triggers
+                .iter()
+                .filter_map(|t| t.resume_after(previous, now))
+                .min(),
+            // Members must agree: search on from now.
+            Trigger::All { .. } => self.next_after(now.max(previous)),
+        }
+    }
+
     /// The first fire time strictly after `after`: what `scheduler next` prints.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.next_from(Since::After(after))

@@ -59,9 +59,9 @@ pub use job::{
 /// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a
 /// function without the macros (see [`JobDescriptor`]).
 pub use job::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
-pub use store::{MemoryStore, Store};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
+pub use store::{MemoryStore, Store};
 pub use trigger::Trigger;
 
 /// Durable job stores: the [`store::JobStore`] trait and what it reads and writes.

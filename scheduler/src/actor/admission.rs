@@ -310,6 +310,16 @@ impl Admission {
         })
     }
 
+    /// Checks every spec, all or nothing, without reserving ids (a durable
+    /// store keeps the ids: its unique key finds duplicates).
+    pub(crate) fn check_all(&self, specs: Vec<JobSpec>) -> Result<Vec<Admitted>, Error> {
+        if !self.is_accepting() {
+            return Err(Error::not_running());
+        }
+        let now = self.clock.now();
+        specs.into_iter().map(|s| self.check(s, now)).collect()
+    }
+
     /// Checks every spec and reserves their ids, all or nothing.
     pub(crate) fn admit(&self, specs: Vec<JobSpec>) -> Result<Vec<Admitted>, Error> {
         let mut out = Vec::new();

@@ -48,30 +48,7 @@ impl SchedulerActor {
             let entry = self.job(slot).ok_or_else(|| Error::job_not_found(id))?;
             ((*entry.options).clone(), entry.target)
         };
-        if let Some(v) = changes.misfire_grace_time {
-            opts.misfire_grace_time = v;
-        }
-        if let Some(v) = changes.coalesce {
-            opts.coalesce = v;
-        }
-        if let Some(v) = changes.max_instances {
-            opts.max_instances = v;
-        }
-        if let Some(v) = changes.jitter {
-            opts.jitter = v;
-        }
-        if let Some(v) = changes.executor {
-            opts.executor = v;
-        }
-        if let Some(v) = changes.timeout {
-            opts.timeout = v;
-        }
-        if let Some(v) = changes.retry {
-            opts.retry = v;
-        }
-        if let Some(name) = changes.name {
-            opts.name = Some(name);
-        }
+        changes.apply_options(&mut opts);
         opts.check()
             .map_err(|e| e.context(format_args!("job `{id}`")))?;
         let executor = self.admission.executor_index(&opts.executor)?;
@@ -269,6 +246,7 @@ impl SchedulerActor {
         } else {
             self.emit(Event::SchedulerResumed);
             self.wake(ctx);
+            self.durable_acquire(ctx);
         }
     }
 

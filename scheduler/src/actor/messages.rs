@@ -117,7 +117,27 @@ handler!(RestartExecutorNamed, Result<(), Error>, |act, m, ctx| act
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Wakeup;
-handler!(Wakeup, (), |act, m, ctx| act.wake(ctx));
+handler!(Wakeup, (), |act, m, ctx| {
+    act.wake(ctx);
+    act.durable_acquire(ctx);
+});
+
+/// A handle changed the durable store: the events to emit, and whether
+/// something may be due now.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct StoreChanged {
+    pub(crate) events: Vec<crate::event::Event>,
+    pub(crate) acquire: bool,
+}
+handler!(StoreChanged, (), |act, m, ctx| {
+    for e in m.events {
+        act.emit(e);
+    }
+    if m.acquire {
+        act.durable_changed(ctx);
+    }
+});
 
 #[derive(Message)]
 #[rtype(result = "()")]

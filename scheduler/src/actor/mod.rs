@@ -10,6 +10,7 @@
 pub(crate) mod admission;
 mod api;
 mod chunked;
+pub(crate) mod durable;
 mod fxhash;
 pub(crate) mod lifecycle;
 pub(crate) mod messages;

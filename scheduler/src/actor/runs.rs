@@ -51,6 +51,10 @@ impl SchedulerActor {
         still_running: bool,
         ctx: &mut Context<Self>,
     ) {
+        if self.durable.as_ref().is_some_and(|d| d.owns(run_id)) {
+            self.durable_finished(run_id, outcome, duration, ctx);
+            return;
+        }
         let Some(state) = self.runs.get_mut(run_id) else {
             return;
         };
@@ -145,6 +149,7 @@ impl SchedulerActor {
             timeout,
             deadline: timeout.map(|t| clock::add(now, t)),
             light: None,
+            store_run: None,
         };
         let (job_id, scheduled_at, attempt) =
             (state.job_id.clone(), state.scheduled_at, state.attempt);
@@ -226,6 +231,10 @@ impl SchedulerActor {
     /// by the executors) or only abandoned blocking threads remain.
     pub(crate) fn maybe_finish_shutdown(&mut self) {
         if self.phase != Phase::Draining || !self.runs.values().all(|s| s.zombie) {
+            return;
+        }
+        // A durable store's completions are recorded before the end.
+        if self.durable.as_ref().is_some_and(|d| d.busy()) {
             return;
         }
         if self

@@ -270,18 +270,27 @@ impl SchedulerActor {
         let mut last = first;
         let mut count: u32 = 1;
         let mut next = self.next_memo.next_after(&entry.trigger, first, now);
-        let mut overflow = false;
+        let mut skipped: Option<(DateTime<Utc>, u64)> = None;
         while let Some(t) = next {
             if t > now {
                 break;
             }
             if count >= opts.max_catch_up {
-                overflow = true;
-                next = entry
-                    .trigger
-                    .next_fire_time(None, now)
-                    .filter(|n| *n > now)
-                    .or_else(|| entry.trigger.next_fire_time(Some(now), now));
+                // Past the catch-up limit: the first `max_catch_up` fire
+                // times run (by the rules below); the rest are missed, counted
+                // up to the limit again, and the job goes on from now on its
+                // cadence (a year away is not walked one fire time at a time).
+                let (mut n, mut latest, mut cursor) = (0_u64, t, Some(t));
+                while let Some(s) = cursor.filter(|s| *s <= now) {
+                    n += 1;
+                    latest = s;
+                    if n >= u64::from(opts.max_catch_up) {
+                        break;
+                    }
+                    cursor = entry.trigger.next_fire_time(Some(s), now);
+                }
+                skipped = Some((latest, n));
+                next = entry.trigger.resume_after(latest, now);
                 break;
             }
             if !opts.coalesce {
@@ -292,34 +301,32 @@ impl SchedulerActor {
             next = entry.trigger.next_fire_time(Some(t), now);
         }
         let job_id = entry.id.clone();
-        if overflow {
+        if let Some((scheduled_at, count)) = skipped {
             self.emit(Event::JobMissed {
                 job_id: job_id.clone(),
-                scheduled_at: last,
-                count: u64::from(count),
+                scheduled_at,
+                count,
             });
         }
-        if !overflow {
-            let running = self.slots[slot as usize]
-                .as_ref()
-                .map_or(0, JobEntry::running_count);
-            if running >= opts.max_instances {
-                for scheduled_at in earlier.into_iter().chain([last]) {
-                    self.emit(Event::JobMaxInstances {
-                        job_id: job_id.clone(),
-                        scheduled_at,
-                    });
-                }
-            } else if earlier.is_empty() {
-                // The common case: one run time, no allocation.
-                self.start_run(slot, &job_id, &opts, last, Vec::new(), now, next.is_none());
-            } else {
-                earlier.push(last);
-                let mut times = earlier.into_iter();
-                if let Some(first) = times.next() {
-                    let last_run = next.is_none();
-                    self.start_run(slot, &job_id, &opts, first, times.collect(), now, last_run);
-                }
+        let running = self.slots[slot as usize]
+            .as_ref()
+            .map_or(0, JobEntry::running_count);
+        if running >= opts.max_instances {
+            for scheduled_at in earlier.into_iter().chain([last]) {
+                self.emit(Event::JobMaxInstances {
+                    job_id: job_id.clone(),
+                    scheduled_at,
+                });
+            }
+        } else if earlier.is_empty() {
+            // The common case: one run time, no allocation.
+            self.start_run(slot, &job_id, &opts, last, Vec::new(), now, next.is_none());
+        } else {
+            earlier.push(last);
+            let mut times = earlier.into_iter();
+            if let Some(first) = times.next() {
+                let last_run = next.is_none();
+                self.start_run(slot, &job_id, &opts, first, times.collect(), now, last_run);
             }
         }
         match next {
@@ -465,6 +472,7 @@ impl SchedulerActor {
             timeout,
             deadline,
             light: light.then_some(crate::executor::tick::Light { counter }),
+            store_run: None,
         };
         if let Some(e) = self.executors.get_mut(executor) {
             e.pending.push(tick);

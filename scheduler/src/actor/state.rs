@@ -168,6 +168,8 @@ pub(crate) struct SchedulerActor {
     /// The last next-fire-time computed after a fire time: jobs sharing one
     /// trigger and one fire time (thousands on `* * * * * *`) compute it once.
     pub(crate) next_memo: NextMemo,
+    /// With a durable store: what the engine needs to claim and record runs.
+    pub(crate) durable: Option<crate::actor::durable::Durable>,
 }
 
 /// The last `trigger.next_fire_time(Some(previous), _)`, which does not
@@ -231,6 +233,7 @@ impl SchedulerActor {
             env: None,
             lifecycle: Arc::default(),
             next_memo: NextMemo::default(),
+            durable: None,
         }
     }
 
@@ -321,6 +324,10 @@ impl SchedulerActor {
             self.emit(Event::ExecutorAdded { executor });
         }
         self.emit(Event::SchedulerStarted);
+        if self.durable.is_some() {
+            self.durable_begin(ctx);
+            return;
+        }
         let initial = std::mem::take(&mut self.initial_jobs);
         self.commit(initial, ctx);
         self.arm(ctx);

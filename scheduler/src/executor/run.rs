@@ -41,7 +41,7 @@ impl Tick {
     pub(crate) fn context(&self, env: &Env, own: Option<CancellationToken>) -> JobContext {
         JobContext {
             job_id: self.job_id.clone(),
-            run_id: self.run_id,
+            run_id: self.store_run.unwrap_or(self.run_id),
             scheduled_at: self.scheduled_at,
             attempt: self.attempt,
             shared: env.job.clone(),
@@ -58,7 +58,7 @@ impl Tick {
             "job_run",
             job.id = %self.job_id,
             job.name = %self.name.as_deref().unwrap_or(&self.job_id),
-            run.id = self.run_id,
+            run.id = self.store_run.unwrap_or(self.run_id),
             attempt = self.attempt,
             scheduled_at = %self.scheduled_at,
             lateness_ms,

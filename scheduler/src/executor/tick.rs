@@ -32,6 +32,9 @@ pub(crate) struct Tick {
     /// not tracked by the scheduler: the executor releases the job's
     /// `max_instances` slot through this counter, and reports only failures.
     pub(crate) light: Option<Light>,
+    /// A run of a durable store: its id there (unique across nodes and
+    /// restarts), which the job and the logs see instead of `run_id`.
+    pub(crate) store_run: Option<u64>,
 }
 
 /// How a light run releases its job's `max_instances` slot.

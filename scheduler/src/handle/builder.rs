@@ -9,6 +9,7 @@ use tokio::sync::{broadcast, watch};
 use std::sync::atomic::AtomicUsize;
 
 use crate::actor::admission::Admission;
+use crate::actor::durable::{Durable, DurableConfig};
 use crate::actor::lifecycle::Lifecycle;
 use crate::actor::messages::Begin;
 use crate::actor::{ExecutorKind, ExecutorRef, SchedulerActor};
@@ -26,6 +27,9 @@ use crate::handle::scheduler::{Inner, Scheduler};
 use crate::job::context::JobShared;
 use crate::job::data::{Data, DataMap};
 use crate::job::registry::Registry;
+use crate::store::link::StoreLink;
+use crate::store::{JobRecord, MemoryStore, Store};
+use std::time::Duration;
 
 /// Configures and starts a [`Scheduler`].
 ///
@@ -50,6 +54,8 @@ pub struct SchedulerBuilder {
     events: Option<broadcast::Sender<Event>>,
     subscribers: Arc<AtomicUsize>,
     listeners: Vec<(EventMask, Listener)>,
+    store: Store,
+    durable: DurableConfig,
 }
 
 impl Default for SchedulerBuilder {
@@ -63,6 +69,13 @@ impl Default for SchedulerBuilder {
             events: None,
             subscribers: Arc::default(),
             listeners: Vec::new(),
+            store: Store::from(MemoryStore),
+            durable: DurableConfig {
+                node: Arc::from(default_node_id()),
+                lease: Duration::from_secs(30),
+                poll: Duration::from_secs(1),
+                history: Some(Duration::from_secs(7 * 24 * 3600)),
+            },
         }
     }
 }
@@ -84,6 +97,54 @@ impl SchedulerBuilder {
     /// Registers shared state that is already a `Data<T>`.
     pub fn app_data<T: Send + Sync + 'static>(mut self, value: Data<T>) -> Self {
         self.data.insert(value.into_inner());
+        self
+    }
+
+    /// Where jobs are kept: [`MemoryStore`] (the default, nothing persisted)
+    /// or a durable store such as [`crate::SqliteStore`], which jobs survive
+    /// restarts in. With a durable store every job is a registered function
+    /// (`#[job]`, `#[scheduled]`) with serialisable arguments: a closure is
+    /// refused when added. Its schema is created or migrated at start.
+    ///
+    /// ```
+    /// use scheduler::{MemoryStore, Scheduler};
+    /// let sched = Scheduler::builder().store(MemoryStore).start_background()?;
+    /// # sched.blocking().shutdown(true)?;
+    /// # Ok::<(), scheduler::Error>(())
+    /// ```
+    pub fn store(mut self, store: impl Into<Store>) -> Self {
+        self.store = store.into();
+        self
+    }
+
+    /// This scheduler's name among those sharing a durable store: the
+    /// holder of the runs it claims, in the run history (default: host name,
+    /// process id and a random suffix; unique per start).
+    pub fn node_id(mut self, id: impl Into<String>) -> Self {
+        self.durable.node = Arc::from(id.into());
+        self
+    }
+
+    /// How long a claimed run of a durable store is held before another
+    /// node may take it over (default 30 s). Renewed every third of it while
+    /// the run runs; a node that dies loses its runs this long after.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.durable.lease = lease.max(Duration::from_millis(300));
+        self
+    }
+
+    /// The longest time between two looks at a durable store (default 1 s):
+    /// what another process changes without telling this one is seen this
+    /// late at most. Changes made through this scheduler are seen at once.
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.durable.poll = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long finished runs stay in a durable store's run history
+    /// (default 7 days; `None`: forever).
+    pub fn run_history(mut self, keep: Option<Duration>) -> Self {
+        self.durable.history = keep;
         self
     }
 
@@ -191,12 +252,36 @@ impl SchedulerBuilder {
             data.clone(),
             names,
         ));
-        let initial = if self.registered_jobs {
-            admission.admit(crate::job::static_jobs::specs(&registry, &data, now)?)?
+        let static_specs = if self.registered_jobs {
+            crate::job::static_jobs::specs(&registry, &data, now)?
         } else {
             Vec::new()
         };
-        let static_count = initial.len();
+        let static_count = static_specs.len();
+        let (initial, durable) = match &self.store.durable {
+            None => (admission.admit(static_specs)?, None),
+            Some(store) => {
+                let mut records = Vec::with_capacity(static_specs.len());
+                for a in admission.check_all(static_specs)? {
+                    let next = if a.run_on_start && a.next_run.is_some() {
+                        Some(now)
+                    } else {
+                        a.next_run
+                    };
+                    let mut r =
+                        JobRecord::of(&a.id, &a.trigger, &a.target, &a.opts, next, store.kind())?;
+                    r.static_job = true;
+                    records.push(r);
+                }
+                let link = Arc::new(StoreLink::start(store.clone()));
+                (Vec::new(), Some((link, records)))
+            }
+        };
+        let functions = registry.names();
+        let durable_cfg = self.durable.clone();
+        let durable_actor = durable.as_ref().map(|(link, records)| {
+            Durable::new(link.clone(), durable_cfg, functions, records.clone())
+        });
         let capacity = self.event_capacity;
         let events = self
             .events
@@ -277,6 +362,7 @@ impl SchedulerBuilder {
             act.env = Some(env.clone());
             act.subscribers = subscribers_actor;
             act.initial_jobs = initial;
+            act.durable = durable_actor;
             act
         });
         let inner = Arc::new(Inner {
@@ -288,6 +374,7 @@ impl SchedulerBuilder {
             admission,
             lifecycle,
             system: std::sync::Mutex::new(None),
+            durable: durable.map(|(link, _)| link),
         });
         if let Some(slot) = &job_shared.handle {
             let weak: std::sync::Weak<dyn std::any::Any + Send + Sync> =
@@ -419,6 +506,21 @@ impl SchedulerBuilder {
             }
         })
     }
+}
+
+/// A node name unique per start: host name, process id, a random suffix.
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "node".to_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{host}-{}-{:08x}", std::process::id(), nanos ^ 0x9E37_79B9)
 }
 
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -7,6 +7,7 @@
 //! ([`crate::JobContext::scheduler`] is implemented here).
 
 pub(crate) mod builder;
+mod durable;
 pub(crate) mod scheduler;
 
 pub use builder::SchedulerBuilder;

@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub(crate) lifecycle: Arc<crate::actor::lifecycle::Lifecycle>,
     /// The System of a background scheduler, stopped at shutdown.
     pub(crate) system: Mutex<Option<System>>,
+    /// A durable store, if the scheduler has one (the job API goes there).
+    pub(crate) durable: Option<Arc<crate::store::link::StoreLink>>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -115,6 +117,9 @@ impl Scheduler {
     /// finds the jobs. Only a scheduler that dies abnormally
     /// ([`ErrorKind::Aborted`]) loses them.
     pub async fn add_jobs(&self, specs: Vec<JobSpec>) -> Result<Vec<Arc<str>>, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_add(link, specs).await;
+        }
         if self.inner.lifecycle.is_aborted() {
             return Err(Error::aborted());
         }
@@ -141,46 +146,73 @@ impl Scheduler {
 
     /// Changes options, name, target or next run time of a job.
     pub async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_modify(link, id, changes).await;
+        }
         self.ask(ModifyJob(id.to_owned(), changes)).await?
     }
 
     /// Gives a job a new trigger; its next run is the trigger's first fire time from now.
     pub async fn reschedule_job(&self, id: &str, trigger: Trigger) -> Result<Job, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_reschedule(link, id, trigger).await;
+        }
         self.ask(RescheduleJob(id.to_owned(), trigger)).await?
     }
 
     /// Pauses a job (no next run time) until resumed.
     pub async fn pause_job(&self, id: &str) -> Result<Job, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_pause(link, id).await;
+        }
         self.ask(PauseJob(id.to_owned())).await?
     }
 
     /// Resumes a paused job from now; `None` if its trigger has finished (the job is removed).
     pub async fn resume_job(&self, id: &str) -> Result<Option<Job>, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_resume(link, id).await;
+        }
         self.ask(ResumeJob(id.to_owned())).await?
     }
 
     /// Removes a job. Runs in progress finish.
     pub async fn remove_job(&self, id: &str) -> Result<(), Error> {
+        if let Some(link) = self.link() {
+            return self.durable_remove(link, id).await;
+        }
         self.ask(RemoveJob(id.to_owned())).await?
     }
 
     /// Removes every job.
     pub async fn remove_all_jobs(&self) -> Result<(), Error> {
+        if let Some(link) = self.link() {
+            return self.durable_remove_all(link).await;
+        }
         self.ask(RemoveAllJobs).await
     }
 
     /// A job by id.
     pub async fn get_job(&self, id: &str) -> Result<Option<Job>, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_get(link, id).await;
+        }
         self.ask(GetJob(id.to_owned())).await
     }
 
     /// Every job, soonest first, paused ones last.
     pub async fn jobs(&self) -> Result<Vec<Job>, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_jobs(link).await;
+        }
         self.ask(ListJobs).await
     }
 
     /// How many jobs there are.
     pub async fn job_count(&self) -> Result<usize, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_count(link).await;
+        }
         self.ask(CountJobs).await
     }
 
@@ -197,7 +229,28 @@ impl Scheduler {
 
     /// Runs a job now, outside its schedule (respecting `max_instances`); returns the run id.
     pub async fn run_job_now(&self, id: &str) -> Result<u64, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_run_now(link, id).await;
+        }
         self.ask(RunNow(id.to_owned())).await?
+    }
+
+    /// The run history of a durable store, newest first: of job `job_id`,
+    /// or of every job (`None`), at most `limit` runs. The memory store keeps
+    /// no history ([`ErrorKind::Unsupported`]); events carry the same facts.
+    pub async fn runs(
+        &self,
+        job_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<crate::store::RunRecord>, Error> {
+        match self.link() {
+            Some(link) => self.durable_runs(link, job_id, limit).await,
+            None => Err(Error::new(
+                ErrorKind::Unsupported,
+                "the memory store keeps no run history; use a durable store (SqliteStore), \
+                 or listen to the run events",
+            )),
+        }
     }
 
     /// Stops dispatching until [`Scheduler::resume`].
@@ -270,6 +323,10 @@ impl Scheduler {
             Ok(()) => rx.await.is_ok(),
             Err(_) => false,
         };
+        // A durable store's connections are closed on its own thread first.
+        if let Some(link) = self.link() {
+            link.close().await;
+        }
         self.inner.arbiter.stop();
         let system = self.inner.system.lock().ok().and_then(|mut s| s.take());
         if let Some(system) = system {
@@ -408,6 +465,8 @@ blocking_methods! {
     fn print_jobs() -> ();
     /// See [`Scheduler::run_job_now`].
     fn run_job_now(id: &str) -> u64;
+    /// See [`Scheduler::runs`].
+    fn runs(job_id: Option<&str>, limit: usize) -> Vec<crate::store::RunRecord>;
     /// See [`Scheduler::pause`].
     fn pause() -> ();
     /// See [`Scheduler::resume`].

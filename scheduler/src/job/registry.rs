@@ -282,6 +282,11 @@ impl Registry {
         self.by_name.get(name)
     }
 
+    /// Every registered name (what a durable store may run here).
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.by_name.keys().map(|n| (*n).to_owned()).collect()
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &JobDescriptor> {
         self.by_name.values()
     }

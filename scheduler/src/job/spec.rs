@@ -165,6 +165,34 @@ pub struct JobChanges {
 }
 
 impl JobChanges {
+    /// Applies the option changes (and the name) to `opts`.
+    pub(crate) fn apply_options(&self, opts: &mut crate::job::options::JobOptions) {
+        if let Some(v) = self.misfire_grace_time {
+            opts.misfire_grace_time = v;
+        }
+        if let Some(v) = self.coalesce {
+            opts.coalesce = v;
+        }
+        if let Some(v) = self.max_instances {
+            opts.max_instances = v;
+        }
+        if let Some(v) = self.jitter {
+            opts.jitter = v;
+        }
+        if let Some(v) = &self.executor {
+            opts.executor = v.clone();
+        }
+        if let Some(v) = self.timeout {
+            opts.timeout = v;
+        }
+        if let Some(v) = self.retry {
+            opts.retry = v;
+        }
+        if let Some(name) = &self.name {
+            opts.name = Some(name.clone());
+        }
+    }
+
     /// No changes.
     pub fn new() -> JobChanges {
         JobChanges::default()

@@ -16,6 +16,9 @@ use crate::store::JobStore;
 pub(crate) struct StoreLink {
     pub(crate) store: Arc<dyn JobStore>,
     arbiter: actix_rt::Arbiter,
+    /// Set once the store is set up (connected, schema migrated): every call
+    /// waits for it, and sets it up again after a failed setup.
+    ready: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl StoreLink {
@@ -23,6 +26,7 @@ impl StoreLink {
         StoreLink {
             store,
             arbiter: actix_rt::Arbiter::new(),
+            ready: Arc::default(),
         }
     }
 
@@ -30,16 +34,26 @@ impl StoreLink {
         self.store.kind()
     }
 
-    /// Runs `call` on the store's arbiter and waits for its result.
-    pub(crate) fn call<T, F>(&self, call: F) -> impl Future<Output = Result<T, Error>> + Send + 'static
+    /// Runs `call` on the store's arbiter, once the store is set up, and
+    /// waits for its result.
+    pub(crate) fn call<T, F>(
+        &self,
+        call: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(Arc<dyn JobStore>) -> BoxFuture<'static, Result<T, Error>> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let store = self.store.clone();
+        let ready = self.ready.clone();
         let spawned = self.arbiter.spawn(async move {
-            let _ = tx.send(call(store).await);
+            let set_up = ready.get_or_try_init(|| store.setup()).await;
+            let out = match set_up {
+                Ok(()) => call(store).await,
+                Err(e) => Err(e),
+            };
+            let _ = tx.send(out);
         });
         async move {
             if !spawned {
@@ -49,9 +63,21 @@ impl StoreLink {
         }
     }
 
-    /// Stops the store's arbiter (at shutdown, after the last call).
-    pub(crate) fn stop(&self) {
-        self.arbiter.stop();
+    /// Closes the store's connections after the calls before, then stops
+    /// its arbiter (at shutdown): connections are closed where they live.
+    pub(crate) fn close(&self) -> impl Future<Output = ()> + Send + 'static {
+        let (tx, rx) = oneshot::channel::<()>();
+        let store = self.store.clone();
+        let spawned = self.arbiter.spawn(async move {
+            store.close().await;
+            let _ = tx.send(());
+            actix_rt::Arbiter::current().stop();
+        });
+        async move {
+            if spawned {
+                let _ = rx.await;
+            }
+        }
     }
 }
 

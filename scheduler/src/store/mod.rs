@@ -19,6 +19,7 @@
 
 pub(crate) mod link;
 mod memory;
+#[cfg(any(feature = "sqlite", test))]
 pub(crate) mod plan;
 mod record;
 #[cfg(feature = "sqlite")]
@@ -73,13 +74,14 @@ pub trait JobStore: Send + Sync + 'static {
     /// and again after a failure.
     fn setup(&self) -> BoxFuture<'_, Result<(), Error>>;
 
-    /// Inserts jobs in one transaction, all or nothing: with `replace` a job
-    /// with the same id is replaced, without it an existing id is
+    /// Inserts jobs in one transaction, all or nothing, in multi-row
+    /// statements: a job whose `replace` flag (the same index) is set
+    /// replaces one with its id; otherwise an existing id is
     /// [`crate::ErrorKind::DuplicateId`]. Returns, per job, whether it replaced one.
     fn add_jobs<'a>(
         &'a self,
         jobs: &'a [JobRecord],
-        replace: bool,
+        replace: &'a [bool],
     ) -> BoxFuture<'a, Result<Vec<bool>, Error>>;
 
     /// Upserts the static (`#[scheduled]`) jobs at start: a new one is
@@ -129,8 +131,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// misfire, coalescing, the catch-up limit and `max_instances`, across
     /// every node) and queued runs (retries, recovered runs, `run_now`),
     /// advancing the jobs in the same transaction.
-    fn acquire<'a>(&'a self, req: &'a AcquireRequest)
-        -> BoxFuture<'a, Result<Acquired, Error>>;
+    fn acquire<'a>(&'a self, req: &'a AcquireRequest) -> BoxFuture<'a, Result<Acquired, Error>>;
 
     /// Records finished runs, each only if `node` still holds it at the
     /// version it claimed (fencing); per run, whether it was recorded.
@@ -154,8 +155,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// Releases runs whose lease expired (their node died or hung): queued
     /// again for jobs marked `recover`, recorded as abandoned otherwise.
     /// Returns the abandoned ones, and how many were queued again.
-    fn recover(&self, now: DateTime<Utc>)
-        -> BoxFuture<'_, Result<(Vec<RunRecord>, u64), Error>>;
+    fn recover(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<(Vec<RunRecord>, u64), Error>>;
 
     /// Jobs naming functions not in `functions`: `(job id, function)`.
     fn unknown_functions<'a>(
@@ -172,6 +172,11 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Deletes finished runs that finished before `before`; returns how many.
     fn prune_runs(&self, before: DateTime<Utc>) -> BoxFuture<'_, Result<u64, Error>>;
+
+    /// Closes the connections (at shutdown, after the last call).
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Where a scheduler keeps its jobs: [`MemoryStore`], or a durable

@@ -57,10 +57,7 @@ pub(crate) fn plan(
                 cursor = trigger.next_fire_time(Some(s), now);
             }
             out.missed.push((last, skipped));
-            next = trigger
-                .next_fire_time(None, now)
-                .filter(|n| *n > now)
-                .or_else(|| trigger.next_fire_time(Some(now), now));
+            next = trigger.resume_after(last, now);
             break;
         }
         due.push(t);
@@ -149,7 +146,11 @@ mod tests {
     fn without_coalescing_the_backlog_waits_for_free_instances() {
         let p = plan(&every_10s(), &opts(false, None, 1000, 1), at(0), at(45), 0);
         assert_eq!(p.runs, vec![at(0)]);
-        assert_eq!(p.next, Some(at(10)), "the next acquire takes up the backlog");
+        assert_eq!(
+            p.next,
+            Some(at(10)),
+            "the next acquire takes up the backlog"
+        );
         let p = plan(&every_10s(), &opts(false, None, 1000, 10), at(0), at(45), 0);
         assert_eq!(p.runs, vec![at(0), at(10), at(20), at(30), at(40)]);
         assert_eq!(p.next, Some(at(50)));
@@ -165,10 +166,22 @@ mod tests {
 
     #[test]
     fn late_times_are_missed() {
-        let p = plan(&every_10s(), &opts(false, Some(15), 1000, 10), at(0), at(45), 0);
+        let p = plan(
+            &every_10s(),
+            &opts(false, Some(15), 1000, 10),
+            at(0),
+            at(45),
+            0,
+        );
         assert_eq!(p.runs, vec![at(30), at(40)]);
         assert_eq!(p.missed, vec![(at(0), 1), (at(10), 1), (at(20), 1)]);
-        let p = plan(&every_10s(), &opts(true, Some(1), 1000, 1), at(0), at(45), 0);
+        let p = plan(
+            &every_10s(),
+            &opts(true, Some(1), 1000, 1),
+            at(0),
+            at(45),
+            0,
+        );
         assert!(p.runs.is_empty());
         assert_eq!(p.missed, vec![(at(40), 5)]);
         assert_eq!(p.next, Some(at(50)));
@@ -184,7 +197,13 @@ mod tests {
 
     #[test]
     fn a_one_shot_job_finishes() {
-        let p = plan(&Trigger::at(at(5)), &opts(true, Some(1), 1000, 1), at(5), at(5), 0);
+        let p = plan(
+            &Trigger::at(at(5)),
+            &opts(true, Some(1), 1000, 1),
+            at(5),
+            at(5),
+            0,
+        );
         assert_eq!(p.runs, vec![at(5)]);
         assert_eq!(p.next, None);
     }

@@ -193,16 +193,7 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Queued => "queued",
-            RunStatus::Running => "running",
-            RunStatus::Succeeded => "succeeded",
-            RunStatus::Failed => "failed",
-            RunStatus::Abandoned => "abandoned",
-        }
-    }
-
+    #[cfg(feature = "sqlite")]
     pub(crate) fn parse(s: &str) -> Result<RunStatus, Error> {
         Ok(match s {
             "queued" => RunStatus::Queued,

@@ -32,7 +32,11 @@ pub(crate) fn later(t: DateTime<Utc>, d: Duration) -> i64 {
 
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T, what: &str) -> Result<String, Error> {
     serde_json::to_string(v).map_err(|e| {
-        Error::with_source(ErrorKind::Store, format!("cannot write {what} to the store"), e)
+        Error::with_source(
+            ErrorKind::Store,
+            format!("cannot write {what} to the store"),
+            e,
+        )
     })
 }
 

@@ -165,6 +165,30 @@ impl SqliteStore {
         }
     }
 
+    /// The schema version of the database (0: none yet).
+    pub async fn schema_version(&self) -> Result<usize, Error> {
+        let pool = self.pool().await?;
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT value FROM scheduler_meta WHERE key = 'schema_version'")
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.err("reading the schema version", e))?;
+        Ok(usize::try_from(v.unwrap_or(0)).unwrap_or(0))
+    }
+
+    /// Marks the database with another schema version (for tests of a
+    /// database newer than the binary).
+    #[doc(hidden)]
+    pub async fn set_schema_version_for_test(&self, version: i64) -> Result<(), Error> {
+        let pool = self.pool().await?;
+        sqlx::query("UPDATE scheduler_meta SET value = ? WHERE key = 'schema_version'")
+            .bind(version)
+            .execute(pool)
+            .await
+            .map_err(|e| self.err("setting the schema version", e))?;
+        Ok(())
+    }
+
     async fn pool(&self) -> Result<&SqlitePool, Error> {
         self.pool
             .get_or_try_init(|| async {
@@ -187,11 +211,7 @@ impl SqliteStore {
     }
 
     fn err(&self, doing: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
-        store_error(
-            &format!("sqlite ({})", self.path.display()),
-            doing,
-            e,
-        )
+        store_error(&format!("sqlite ({})", self.path.display()), doing, e)
     }
 
     /// A read, retried like a write while the database is busy.
@@ -386,7 +406,8 @@ async fn existing_ids(
 ) -> Result<HashSet<String>, Failure> {
     let mut out = HashSet::new();
     for chunk in ids.chunks(INSERT_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT id FROM scheduler_jobs WHERE id IN (");
+        let mut q =
+            sqlx::QueryBuilder::<Sqlite>::new("SELECT id FROM scheduler_jobs WHERE id IN (");
         let mut list = q.separated(", ");
         for id in chunk {
             list.push_bind(*id);
@@ -433,12 +454,13 @@ impl JobStore for SqliteStore {
     fn add_jobs<'a>(
         &'a self,
         jobs: &'a [JobRecord],
-        replace: bool,
+        replace: &'a [bool],
     ) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
         async move {
+            let replacing = |i: usize| replace.get(i).copied().unwrap_or(false);
             let mut seen = HashSet::with_capacity(jobs.len());
-            for j in jobs {
-                if !seen.insert(j.id.as_str()) && !replace {
+            for (i, j) in jobs.iter().enumerate() {
+                if !seen.insert(j.id.as_str()) && !replacing(i) {
                     return Err(Error::new(
                         ErrorKind::DuplicateId,
                         format!("job id `{}` appears twice in one add", j.id),
@@ -446,23 +468,23 @@ impl JobStore for SqliteStore {
                 }
             }
             let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+            let ids = &ids;
             write_tx!(self, "adding jobs", tx, {
-                let ids = &ids;
-                    let existing = existing_ids(tx, ids).await?;
-                    if !replace {
-                        if let Some(id) = ids.iter().find(|id| existing.contains(**id)) {
-                            return Err(duplicate(id));
-                        }
-                    }
-                    let n = insert_jobs(tx, jobs, replace).await?;
-                    if !replace && n != jobs.len() {
-                        return Err(Failure::Our(Error::new(
-                            ErrorKind::DuplicateId,
-                            "a job id of this batch was added by another process meanwhile",
-                        )));
-                    }
-                    Ok(ids.iter().map(|id| existing.contains(*id)).collect())
-                })
+                let existing = existing_ids(tx, ids).await?;
+                if let Some(i) =
+                    (0..ids.len()).find(|i| !replacing(*i) && existing.contains(ids[*i]))
+                {
+                    return Err(duplicate(ids[i]));
+                }
+                let n = insert_jobs(tx, jobs, true).await?;
+                if n < jobs.len() {
+                    return Err(Failure::Our(Error::new(
+                        ErrorKind::Store,
+                        "sqlite store: fewer jobs were written than given",
+                    )));
+                }
+                Ok(ids.iter().map(|id| existing.contains(*id)).collect())
+            })
         }
         .boxed()
     }
@@ -474,60 +496,60 @@ impl JobStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<Upserted>, Error>> {
         async move {
             write_tx!(self, "upserting the static jobs", tx, {
-                    let mut out = Vec::with_capacity(jobs.len());
-                    for job in jobs {
-                        let c = JobColumns::of(job)?;
-                        let row = sqlx::query(
-                            "SELECT name, function, args, trigger, options, next_run_time \
+                let mut out = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    let c = JobColumns::of(job)?;
+                    let row = sqlx::query(
+                        "SELECT name, function, args, trigger, options, next_run_time \
                              FROM scheduler_jobs WHERE id = ?",
-                        )
-                        .bind(&job.id)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                        let Some(row) = row else {
-                            insert_jobs(tx, std::slice::from_ref(job), false).await?;
-                            out.push(Upserted::Inserted);
-                            continue;
-                        };
-                        let name: Option<String> = row.try_get("name")?;
-                        let function: String = row.try_get("function")?;
-                        let args: String = row.try_get("args")?;
-                        let trigger: String = row.try_get("trigger")?;
-                        let options: String = row.try_get("options")?;
-                        let next: Option<i64> = row.try_get("next_run_time")?;
-                        let trigger_changed = trigger != c.trigger;
-                        if !trigger_changed
-                            && name == job.name
-                            && function == job.function
-                            && args == c.args
-                            && options == c.options
-                        {
-                            out.push(Upserted::Unchanged);
-                            continue;
-                        }
-                        // A new schedule starts from now; a paused job stays paused.
-                        let next = match (trigger_changed, next) {
-                            (true, Some(_)) => c.next_run_time,
-                            (_, n) => n,
-                        };
-                        sqlx::query(
-                            "UPDATE scheduler_jobs SET name = ?, function = ?, args = ?, trigger = ?, \
+                    )
+                    .bind(&job.id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let Some(row) = row else {
+                        insert_jobs(tx, std::slice::from_ref(job), false).await?;
+                        out.push(Upserted::Inserted);
+                        continue;
+                    };
+                    let name: Option<String> = row.try_get("name")?;
+                    let function: String = row.try_get("function")?;
+                    let args: String = row.try_get("args")?;
+                    let trigger: String = row.try_get("trigger")?;
+                    let options: String = row.try_get("options")?;
+                    let next: Option<i64> = row.try_get("next_run_time")?;
+                    let trigger_changed = trigger != c.trigger;
+                    if !trigger_changed
+                        && name == job.name
+                        && function == job.function
+                        && args == c.args
+                        && options == c.options
+                    {
+                        out.push(Upserted::Unchanged);
+                        continue;
+                    }
+                    // A new schedule starts from now; a paused job stays paused.
+                    let next = match (trigger_changed, next) {
+                        (true, Some(_)) => c.next_run_time,
+                        (_, n) => n,
+                    };
+                    sqlx::query(
+                        "UPDATE scheduler_jobs SET name = ?, function = ?, args = ?, trigger = ?, \
                              options = ?, next_run_time = ?, static_job = 1, version = version + 1 \
                              WHERE id = ?",
-                        )
-                        .bind(&job.name)
-                        .bind(&job.function)
-                        .bind(&c.args)
-                        .bind(&c.trigger)
-                        .bind(&c.options)
-                        .bind(next)
-                        .bind(&job.id)
-                        .execute(&mut **tx)
-                        .await?;
-                        out.push(Upserted::Updated);
-                    }
-                    Ok(out)
-                })
+                    )
+                    .bind(&job.name)
+                    .bind(&job.function)
+                    .bind(&c.args)
+                    .bind(&c.trigger)
+                    .bind(&c.options)
+                    .bind(next)
+                    .bind(&job.id)
+                    .execute(&mut **tx)
+                    .await?;
+                    out.push(Upserted::Updated);
+                }
+                Ok(out)
+            })
         }
         .boxed()
     }
@@ -541,37 +563,37 @@ impl JobStore for SqliteStore {
         async move {
             let change = &change;
             write_tx!(self, "changing a job", tx, {
-                    let row = sqlx::query(&format!(
-                        "SELECT {JOB_COLUMNS} FROM scheduler_jobs j WHERE j.id = ?"
-                    ))
-                    .bind(id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    let Some(row) = row else { return Ok(None) };
-                    let mut job = job_row(&row)?.record()?;
-                    if !change(&mut job)? {
-                        sqlx::query("DELETE FROM scheduler_jobs WHERE id = ?")
-                            .bind(id)
-                            .execute(&mut **tx)
-                            .await?;
-                        return Ok(None);
-                    }
-                    let c = JobColumns::of(&job)?;
-                    sqlx::query(
-                        "UPDATE scheduler_jobs SET name = ?, function = ?, args = ?, trigger = ?, \
+                let row = sqlx::query(&format!(
+                    "SELECT {JOB_COLUMNS} FROM scheduler_jobs j WHERE j.id = ?"
+                ))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let mut job = job_row(&row)?.record()?;
+                if !change(&mut job)? {
+                    sqlx::query("DELETE FROM scheduler_jobs WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                    return Ok(None);
+                }
+                let c = JobColumns::of(&job)?;
+                sqlx::query(
+                    "UPDATE scheduler_jobs SET name = ?, function = ?, args = ?, trigger = ?, \
                          options = ?, next_run_time = ?, version = version + 1 WHERE id = ?",
-                    )
-                    .bind(&job.name)
-                    .bind(&job.function)
-                    .bind(&c.args)
-                    .bind(&c.trigger)
-                    .bind(&c.options)
-                    .bind(c.next_run_time)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(Some(job))
-                })
+                )
+                .bind(&job.name)
+                .bind(&job.function)
+                .bind(&c.args)
+                .bind(&c.trigger)
+                .bind(&c.options)
+                .bind(c.next_run_time)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(Some(job))
+            })
         }
         .boxed()
     }
@@ -579,16 +601,16 @@ impl JobStore for SqliteStore {
     fn remove_jobs<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
         async move {
             write_tx!(self, "removing jobs", tx, {
-                    let mut out = Vec::with_capacity(ids.len());
-                    for id in ids {
-                        let done = sqlx::query("DELETE FROM scheduler_jobs WHERE id = ?")
-                            .bind(id)
-                            .execute(&mut **tx)
-                            .await?;
-                        out.push(done.rows_affected() > 0);
-                    }
-                    Ok(out)
-                })
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let done = sqlx::query("DELETE FROM scheduler_jobs WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                    out.push(done.rows_affected() > 0);
+                }
+                Ok(out)
+            })
         }
         .boxed()
     }
@@ -596,11 +618,11 @@ impl JobStore for SqliteStore {
     fn remove_all_jobs(&self) -> BoxFuture<'_, Result<u64, Error>> {
         async move {
             write_tx!(self, "removing every job", tx, {
-                    let done = sqlx::query("DELETE FROM scheduler_jobs")
-                        .execute(&mut **tx)
-                        .await?;
-                    Ok(done.rows_affected())
-                })
+                let done = sqlx::query("DELETE FROM scheduler_jobs")
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(done.rows_affected())
+            })
         }
         .boxed()
     }
@@ -664,58 +686,58 @@ impl JobStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Option<u64>, Error>> {
         async move {
             write_tx!(self, "queueing a run", tx, {
-                    let row = sqlx::query(&format!(
-                        "SELECT {JOB_COLUMNS} FROM scheduler_jobs j WHERE j.id = ?"
-                    ))
-                    .bind(id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    let Some(row) = row else { return Ok(None) };
-                    let job = job_row(&row)?.record()?;
-                    if job.running >= job.options.max_instances {
-                        return Err(Failure::Our(Error::new(
-                            ErrorKind::MaxInstances,
-                            format!(
-                                "job `{id}` already runs {} of its max_instances {}",
-                                job.running, job.options.max_instances
-                            ),
-                        )));
-                    }
-                    let payload = to_json(
-                        &Payload {
-                            function: job.function.clone(),
-                            args: job.args.clone(),
-                            options: job.options.clone(),
-                        },
-                        "a run",
-                    )?;
-                    // The fire time is the run's key with the job: a free microsecond from now.
-                    let mut fire = micros(now);
-                    loop {
-                        let taken: Option<i64> = sqlx::query_scalar(
-                            "SELECT run_id FROM scheduler_runs WHERE job_id = ? AND fire_time = ?",
-                        )
-                        .bind(id)
-                        .bind(fire)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                        if taken.is_none() {
-                            break;
-                        }
-                        fire += 1;
-                    }
-                    let run_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO scheduler_runs (job_id, fire_time, attempt, status, version, \
-                         due_at, payload) VALUES (?, ?, 0, 'queued', 0, ?, ?) RETURNING run_id",
+                let row = sqlx::query(&format!(
+                    "SELECT {JOB_COLUMNS} FROM scheduler_jobs j WHERE j.id = ?"
+                ))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let job = job_row(&row)?.record()?;
+                if job.running >= job.options.max_instances {
+                    return Err(Failure::Our(Error::new(
+                        ErrorKind::MaxInstances,
+                        format!(
+                            "job `{id}` already runs {} of its max_instances {}",
+                            job.running, job.options.max_instances
+                        ),
+                    )));
+                }
+                let payload = to_json(
+                    &Payload {
+                        function: job.function.clone(),
+                        args: job.args.clone(),
+                        options: job.options.clone(),
+                    },
+                    "a run",
+                )?;
+                // The fire time is the run's key with the job: a free microsecond from now.
+                let mut fire = micros(now);
+                loop {
+                    let taken: Option<i64> = sqlx::query_scalar(
+                        "SELECT run_id FROM scheduler_runs WHERE job_id = ? AND fire_time = ?",
                     )
                     .bind(id)
                     .bind(fire)
-                    .bind(micros(now))
-                    .bind(payload)
-                    .fetch_one(&mut **tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
-                    Ok(Some(u64::try_from(run_id).unwrap_or_default()))
-                })
+                    if taken.is_none() {
+                        break;
+                    }
+                    fire += 1;
+                }
+                let run_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO scheduler_runs (job_id, fire_time, attempt, status, version, \
+                         due_at, payload) VALUES (?, ?, 0, 'queued', 0, ?, ?) RETURNING run_id",
+                )
+                .bind(id)
+                .bind(fire)
+                .bind(micros(now))
+                .bind(payload)
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(Some(u64::try_from(run_id).unwrap_or_default()))
+            })
         }
         .boxed()
     }
@@ -739,31 +761,31 @@ impl JobStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
         async move {
             write_tx!(self, "recording finished runs", tx, {
-                    let mut out = Vec::with_capacity(done.len());
-                    for c in done {
-                        let q = match &c.outcome {
-                            RunOutcome::Succeeded => sqlx::query(SUCCEEDED).bind(micros(now)),
-                            RunOutcome::Failed {
-                                error,
-                                retry_in: Some(d),
-                            } => sqlx::query(RETRYING)
-                                .bind(later(now, *d))
-                                .bind(error.clone()),
-                            RunOutcome::Failed {
-                                error,
-                                retry_in: None,
-                            } => sqlx::query(FAILED).bind(micros(now)).bind(error.clone()),
-                        };
-                        let r = q
-                            .bind(i64::try_from(c.run_id).unwrap_or(i64::MAX))
-                            .bind(node)
-                            .bind(c.version)
-                            .execute(&mut **tx)
-                            .await?;
-                        out.push(r.rows_affected() == 1);
-                    }
-                    Ok(out)
-                })
+                let mut out = Vec::with_capacity(done.len());
+                for c in done {
+                    let q = match &c.outcome {
+                        RunOutcome::Succeeded => sqlx::query(SUCCEEDED).bind(micros(now)),
+                        RunOutcome::Failed {
+                            error,
+                            retry_in: Some(d),
+                        } => sqlx::query(RETRYING)
+                            .bind(later(now, *d))
+                            .bind(error.clone()),
+                        RunOutcome::Failed {
+                            error,
+                            retry_in: None,
+                        } => sqlx::query(FAILED).bind(micros(now)).bind(error.clone()),
+                    };
+                    let r = q
+                        .bind(i64::try_from(c.run_id).unwrap_or(i64::MAX))
+                        .bind(node)
+                        .bind(c.version)
+                        .execute(&mut **tx)
+                        .await?;
+                    out.push(r.rows_affected() == 1);
+                }
+                Ok(out)
+            })
         }
         .boxed()
     }
@@ -800,57 +822,57 @@ impl JobStore for SqliteStore {
     fn recover(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<(Vec<RunRecord>, u64), Error>> {
         async move {
             write_tx!(self, "releasing expired leases", tx, {
-                    let rows = sqlx::query(
-                        "SELECT run_id, job_id, fire_time, attempt, status, holder, started_at, \
+                let rows = sqlx::query(
+                    "SELECT run_id, job_id, fire_time, attempt, status, holder, started_at, \
                          finished_at, error, payload FROM scheduler_runs \
                          WHERE status = 'running' AND lease_until < ?",
-                    )
-                    .bind(micros(now))
-                    .fetch_all(&mut **tx)
-                    .await?;
-                    let mut abandoned = Vec::new();
-                    let mut requeued = 0;
-                    for row in &rows {
-                        let mut run = run_record(row)?;
-                        let payload: Option<String> = row.try_get("payload")?;
-                        let recover = match payload.as_deref() {
-                            Some(p) => from_json::<Payload>(p, "a run")?.options.recover,
-                            None => false,
-                        };
-                        let id = i64::try_from(run.run_id).unwrap_or(i64::MAX);
-                        if recover {
-                            sqlx::query(
-                                "UPDATE scheduler_runs SET status = 'queued', due_at = ?, \
+                )
+                .bind(micros(now))
+                .fetch_all(&mut **tx)
+                .await?;
+                let mut abandoned = Vec::new();
+                let mut requeued = 0;
+                for row in &rows {
+                    let mut run = run_record(row)?;
+                    let payload: Option<String> = row.try_get("payload")?;
+                    let recover = match payload.as_deref() {
+                        Some(p) => from_json::<Payload>(p, "a run")?.options.recover,
+                        None => false,
+                    };
+                    let id = i64::try_from(run.run_id).unwrap_or(i64::MAX);
+                    if recover {
+                        sqlx::query(
+                            "UPDATE scheduler_runs SET status = 'queued', due_at = ?, \
                                  lease_until = NULL, version = version + 1 WHERE run_id = ?",
-                            )
-                            .bind(micros(now))
-                            .bind(id)
-                            .execute(&mut **tx)
-                            .await?;
-                            requeued += 1;
-                        } else {
-                            let why = format!(
-                                "abandoned: node `{}` stopped renewing its lease",
-                                run.node.as_deref().unwrap_or("?")
-                            );
-                            sqlx::query(
-                                "UPDATE scheduler_runs SET status = 'abandoned', finished_at = ?, \
+                        )
+                        .bind(micros(now))
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                        requeued += 1;
+                    } else {
+                        let why = format!(
+                            "abandoned: node `{}` stopped renewing its lease",
+                            run.node.as_deref().unwrap_or("?")
+                        );
+                        sqlx::query(
+                            "UPDATE scheduler_runs SET status = 'abandoned', finished_at = ?, \
                                  lease_until = NULL, payload = NULL, error = ?, \
                                  version = version + 1 WHERE run_id = ?",
-                            )
-                            .bind(micros(now))
-                            .bind(&why)
-                            .bind(id)
-                            .execute(&mut **tx)
-                            .await?;
-                            run.status = RunStatus::Abandoned;
-                            run.finished_at = Some(now);
-                            run.error = Some(why);
-                            abandoned.push(run);
-                        }
+                        )
+                        .bind(micros(now))
+                        .bind(&why)
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                        run.status = RunStatus::Abandoned;
+                        run.finished_at = Some(now);
+                        run.error = Some(why);
+                        abandoned.push(run);
                     }
-                    Ok((abandoned, requeued))
-                })
+                }
+                Ok((abandoned, requeued))
+            })
         }
         .boxed()
     }
@@ -905,17 +927,26 @@ impl JobStore for SqliteStore {
         .boxed()
     }
 
+    fn close(&self) -> BoxFuture<'_, ()> {
+        async move {
+            if let Some(pool) = self.pool.get() {
+                pool.close().await;
+            }
+        }
+        .boxed()
+    }
+
     fn prune_runs(&self, before: DateTime<Utc>) -> BoxFuture<'_, Result<u64, Error>> {
         async move {
             write_tx!(self, "pruning the run history", tx, {
-                    let done = sqlx::query(
-                        "DELETE FROM scheduler_runs WHERE finished_at IS NOT NULL AND finished_at < ?",
-                    )
-                    .bind(micros(before))
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(done.rows_affected())
-                })
+                let done = sqlx::query(
+                    "DELETE FROM scheduler_runs WHERE finished_at IS NOT NULL AND finished_at < ?",
+                )
+                .bind(micros(before))
+                .execute(&mut **tx)
+                .await?;
+                Ok(done.rows_affected())
+            })
         }
         .boxed()
     }
@@ -966,20 +997,24 @@ async fn acquire_in(
         }
         // Advance the job first (compare-and-swap on its version), then claim.
         let advanced = match p.next {
-            Some(next) => sqlx::query(
-                "UPDATE scheduler_jobs SET next_run_time = ?, version = version + 1 \
+            Some(next) => {
+                sqlx::query(
+                    "UPDATE scheduler_jobs SET next_run_time = ?, version = version + 1 \
                  WHERE id = ? AND version = ?",
-            )
-            .bind(micros(next))
-            .bind(&job.id)
-            .bind(version)
-            .execute(&mut **tx)
-            .await?,
-            None => sqlx::query("DELETE FROM scheduler_jobs WHERE id = ? AND version = ?")
+                )
+                .bind(micros(next))
                 .bind(&job.id)
                 .bind(version)
                 .execute(&mut **tx)
-                .await?,
+                .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM scheduler_jobs WHERE id = ? AND version = ?")
+                    .bind(&job.id)
+                    .bind(version)
+                    .execute(&mut **tx)
+                    .await?
+            }
         };
         if advanced.rows_affected() != 1 {
             continue; // changed under us: the next acquire sees it as it is now
@@ -1042,8 +1077,14 @@ async fn acquire_in(
     .fetch_all(&mut **tx)
     .await?;
     out.more |= queued.len() as i64 >= limit;
-    let mut payloads: HashMap<String, (Arc<serde_json::Value>, Arc<crate::job::options::JobOptions>, String)> =
-        HashMap::new();
+    let mut payloads: HashMap<
+        String,
+        (
+            Arc<serde_json::Value>,
+            Arc<crate::job::options::JobOptions>,
+            String,
+        ),
+    > = HashMap::new();
     for row in &queued {
         let run_id: i64 = row.try_get("run_id")?;
         let version: i64 = row.try_get("version")?;

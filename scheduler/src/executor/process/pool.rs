@@ -249,6 +249,7 @@ mod tests {
             timeout: Some(timeout),
             deadline: Some(clock::add(env.clock.now(), timeout)),
             light: None,
+            store_run: None,
         }
     }
 

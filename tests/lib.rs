@@ -57,6 +57,21 @@ pub mod harness {
         start_on(builder, TestClock::new(t0()))
     }
 
+    /// Starts `builder` as it is on another clock (the system's, a skewed
+    /// one), subscribed before start; the harness's own `clock` is then not
+    /// the scheduler's.
+    pub fn start_on_clock(builder: SchedulerBuilder, clock: impl scheduler::Clock) -> Harness {
+        let mut builder = builder.clock(clock);
+        let events = builder.subscribe();
+        let sched = builder.start_background().expect("scheduler starts");
+        Harness {
+            sched,
+            clock: TestClock::new(t0()),
+            events,
+            seen: Vec::new(),
+        }
+    }
+
     /// Starts `builder` as it is on `clock` (one that went on from an
     /// earlier start, say), subscribed before start.
     pub fn start_on(builder: SchedulerBuilder, clock: TestClock) -> Harness {

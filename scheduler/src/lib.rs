@@ -59,6 +59,8 @@ pub use job::{
 /// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a
 /// function without the macros (see [`JobDescriptor`]).
 pub use job::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{MemoryStore, Store};

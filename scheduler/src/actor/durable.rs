@@ -190,6 +190,7 @@ impl SchedulerActor {
                     ctx.run_interval(lease / 2, |act, ctx| act.durable_recover(ctx));
                 }
                 act.durable_acquire(ctx);
+                act.durable_listen(ctx);
             }
             Err(e) => {
                 act.store_failed(&e);
@@ -199,6 +200,34 @@ impl SchedulerActor {
                         act.durable_begin(ctx);
                     }
                 });
+            }
+        }));
+    }
+
+    /// Waits for the store to tell of changes on other nodes (if it can),
+    /// then claims what may be due; again until shutdown.
+    fn durable_listen(&mut self, ctx: &mut Context<Self>) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        let Some(d) = self.durable.as_ref() else {
+            return;
+        };
+        if !d.link.store.notifies() {
+            return;
+        }
+        let call = d
+            .link
+            .call(|s| async move { s.wait_for_change().await }.boxed());
+        ctx.spawn(call.into_actor(self).map(|res, act, ctx| match res {
+            Ok(()) => {
+                act.durable_acquire(ctx);
+                act.durable_listen(ctx);
+            }
+            Err(e) => {
+                act.store_failed(&e);
+                let wait = act.next_backoff();
+                ctx.run_later(wait, |act, ctx| act.durable_listen(ctx));
             }
         }));
     }

@@ -3,9 +3,11 @@
 //!
 //! - [`MemoryStore`] (the default) is the engine's own in-memory queue: no
 //!   persistence, no calls, no boxing on the hot path.
-//! - [`SqliteStore`] (feature `sqlite`): one file in WAL mode, the embedded
+//! - `SqliteStore` (feature `sqlite`): one file in WAL mode, the embedded
 //!   default for durable jobs; safe for several scheduler processes on one
 //!   machine.
+//! - `PostgresStore` (feature `postgres`): shared by a cluster of scheduler
+//!   processes, on the database's clock, woken by `LISTEN/NOTIFY`.
 //! - Durable stores implement [`JobStore`], the lifecycle of Quartz's job
 //!   stores, batched: **acquire** the due fire times (each claimed by a run
 //!   row unique on `(job_id, fire_time)`, written in the transaction that
@@ -19,10 +21,12 @@
 
 pub(crate) mod link;
 mod memory;
-#[cfg(any(feature = "sqlite", test))]
+#[cfg(any(feature = "sqlite", feature = "postgres", test))]
 pub(crate) mod plan;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -36,6 +40,8 @@ use futures_util::future::BoxFuture;
 use crate::error::Error;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use record::{
     Acquired, Claim, Completion, JobRecord, Missed, RunOutcome, RunRecord, RunStatus, Upserted,
 };
@@ -172,6 +178,19 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Deletes finished runs that finished before `before`; returns how many.
     fn prune_runs(&self, before: DateTime<Utc>) -> BoxFuture<'_, Result<u64, Error>>;
+
+    /// Whether [`JobStore::wait_for_change`] tells of changes made by other
+    /// nodes (PostgreSQL's `LISTEN/NOTIFY`); without it, other nodes'
+    /// changes are seen at the next poll.
+    fn notifies(&self) -> bool {
+        false
+    }
+
+    /// Resolves when jobs may have changed on another node (a notification,
+    /// or the listening connection was lost and found again).
+    fn wait_for_change(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(std::future::pending())
+    }
 
     /// Closes the connections (at shutdown, after the last call).
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -193,7 +193,7 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    #[cfg(feature = "sqlite")]
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn parse(s: &str) -> Result<RunStatus, Error> {
         Ok(match s {
             "queued" => RunStatus::Queued,

@@ -2,7 +2,6 @@
 //! run payload.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -24,10 +23,6 @@ pub(crate) fn from_micros(us: i64) -> Result<DateTime<Utc>, Error> {
             format!("an instant in the store is out of range: {us} µs since the epoch"),
         )
     })
-}
-
-pub(crate) fn later(t: DateTime<Utc>, d: Duration) -> i64 {
-    micros(crate::clock::add(t, d))
 }
 
 pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T, what: &str) -> Result<String, Error> {

@@ -66,6 +66,10 @@ const MIGRATIONS: &[&str] = &[
         WHERE finished_at IS NOT NULL;",
 ];
 
+fn later(t: DateTime<Utc>, d: Duration) -> i64 {
+    micros(crate::clock::add(t, d))
+}
+
 /// Rows per multi-row `INSERT` (SQLite binds at most 32 766 values).
 const INSERT_CHUNK: usize = 500;
 

@@ -68,6 +68,8 @@ struct DurableRun {
     attempt: u32,
     started: DateTime<Utc>,
     retry: Option<Retry>,
+    /// The lease was lost (reported once; no more heartbeats for it).
+    lost: bool,
 }
 
 /// The actor's durable-store state.
@@ -86,6 +88,8 @@ pub(crate) struct Durable {
     /// Finished runs not yet recorded, with their job ids.
     done: Vec<(Completion, Arc<str>)>,
     completing: bool,
+    /// The runs of the completion batch on its way: `(run id, version)`.
+    recording: Vec<(u64, i64)>,
     timer: Option<SpawnHandle>,
     /// The store's clock minus ours, from the last answer.
     skew: TimeDelta,
@@ -111,6 +115,7 @@ impl Durable {
             runs: FxHashMap::default(),
             done: Vec::new(),
             completing: false,
+            recording: Vec::new(),
             timer: None,
             skew: TimeDelta::zero(),
             unavailable: false,
@@ -444,6 +449,7 @@ impl SchedulerActor {
                     attempt: claim.attempt,
                     started: local_now,
                     retry: claim.options.retry,
+                    lost: false,
                 },
             );
         }
@@ -575,12 +581,14 @@ impl SchedulerActor {
         let node = d.cfg.node.clone();
         let at = now + d.skew;
         let completions: Vec<Completion> = batch.iter().map(|(c, _)| c.clone()).collect();
+        d.recording = completions.iter().map(|c| (c.run_id, c.version)).collect();
         let call = d
             .link
             .call(move |s| async move { s.complete(&node, at, &completions).await }.boxed());
         ctx.spawn(call.into_actor(self).map(move |res, act, ctx| {
             if let Some(d) = act.durable_mut() {
                 d.completing = false;
+                d.recording.clear();
             }
             match res {
                 Ok(recorded) => {
@@ -626,14 +634,22 @@ impl SchedulerActor {
         let Some(d) = self.durable.as_ref() else {
             return;
         };
-        if d.runs.is_empty() {
+        if d.runs.is_empty() && d.done.is_empty() && !d.completing {
             return;
         }
+        // Runs in flight, and finished runs whose completion is not yet
+        // recorded: a slow store must not let their leases lapse.
         let held: Vec<(u64, u64, i64)> = d
             .runs
             .iter()
+            .filter(|(_, r)| !r.lost)
             .map(|(local, r)| (*local, r.run_id, r.version))
+            .chain(d.done.iter().map(|(c, _)| (u64::MAX, c.run_id, c.version)))
+            .chain(d.recording.iter().map(|(r, v)| (u64::MAX, *r, *v)))
             .collect();
+        if held.is_empty() {
+            return;
+        }
         let runs: Vec<(u64, i64)> = held.iter().map(|(_, r, v)| (*r, *v)).collect();
         let (node, lease, at) = (d.cfg.node.clone(), d.cfg.lease, now + d.skew);
         let call = d
@@ -646,11 +662,15 @@ impl SchedulerActor {
                     if ok {
                         continue;
                     }
+                    // A finished run's loss is reported when its completion is refused.
                     let job_id = act
                         .durable
-                        .as_ref()
-                        .and_then(|d| d.runs.get(&local))
-                        .map(|r| r.job_id.clone());
+                        .as_mut()
+                        .and_then(|d| d.runs.get_mut(&local))
+                        .map(|r| {
+                            r.lost = true;
+                            r.job_id.clone()
+                        });
                     if let Some(job_id) = job_id {
                         tracing::warn!(
                             target: "scheduler::runs",

@@ -44,6 +44,9 @@ const ACQUIRE_BATCH: usize = 1000;
 const COMPLETE_BATCH: usize = 2000;
 /// The longest wait between retries of a failing store.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How far ahead a store with a clock of its own is asked for fire times,
+/// so that runs start on time rather than one claim's round trip late.
+const LOOKAHEAD: Duration = Duration::from_millis(300);
 
 /// How a scheduler with a durable store behaves.
 #[derive(Clone, Debug)]
@@ -90,6 +93,11 @@ pub(crate) struct Durable {
     completing: bool,
     /// The runs of the completion batch on its way: `(run id, version)`.
     recording: Vec<(u64, i64)>,
+    /// Runs claimed ahead of their fire time, by local start time.
+    held: std::collections::BTreeMap<(DateTime<Utc>, u64), Claim>,
+    held_timer: Option<(DateTime<Utc>, SpawnHandle)>,
+    /// Held runs on their way back to the store (shutdown waits).
+    releasing: bool,
     timer: Option<SpawnHandle>,
     /// The store's clock minus ours, from the last answer.
     skew: TimeDelta,
@@ -116,6 +124,9 @@ impl Durable {
             done: Vec::new(),
             completing: false,
             recording: Vec::new(),
+            held: std::collections::BTreeMap::new(),
+            held_timer: None,
+            releasing: false,
             timer: None,
             skew: TimeDelta::zero(),
             unavailable: false,
@@ -125,7 +136,21 @@ impl Durable {
 
     /// Whether runs are in flight or completions wait to be recorded.
     pub(crate) fn busy(&self) -> bool {
-        !self.runs.is_empty() || !self.done.is_empty() || self.completing || self.acquiring
+        !self.runs.is_empty()
+            || !self.done.is_empty()
+            || self.completing
+            || self.acquiring
+            || !self.held.is_empty()
+            || self.releasing
+    }
+
+    /// How far ahead to claim.
+    fn lookahead(&self) -> Duration {
+        if self.link.store.own_clock() {
+            LOOKAHEAD
+        } else {
+            Duration::ZERO
+        }
     }
 
     pub(crate) fn owns(&self, local_run: u64) -> bool {
@@ -260,6 +285,7 @@ impl SchedulerActor {
             functions: d.functions.clone(),
             limit: ACQUIRE_BATCH,
             lease: d.cfg.lease,
+            lookahead: d.lookahead(),
         };
         let call = d
             .link
@@ -292,10 +318,17 @@ impl SchedulerActor {
         };
         self.store_ok();
         let local_now = self.clock.now();
-        // The store's clock decides; ours only says when to ask again. (A
-        // store on our clock answers with the `now` it was given: no skew.)
+        // The store's clock decides; ours only says when to ask again and
+        // when to start what was claimed ahead. Its `now` was read before the
+        // answer left, so measured against our clock on arrival, the skew
+        // errs towards starting late, never early. (A store on our clock
+        // answers with the `now` it was given: no skew.)
         if let Some(d) = self.durable_mut() {
-            d.skew = acquired.now - asked;
+            d.skew = if d.link.store.own_clock() {
+                acquired.answered.unwrap_or(acquired.now) - local_now
+            } else {
+                acquired.now - asked
+            };
         }
         for m in acquired.missed {
             self.emit(Event::JobMissed {
@@ -319,10 +352,20 @@ impl SchedulerActor {
             }
         }
         // Claimed runs run, also while draining: shutdown waits for them.
+        // Those claimed ahead wait for their fire time by the store's clock.
+        let skew = self.durable.as_ref().map_or(TimeDelta::zero(), |d| d.skew);
         for claim in acquired.claims {
-            self.durable_start(claim, local_now);
+            let start = claim.scheduled_at - skew;
+            if start > local_now && self.phase == Phase::Running {
+                if let Some(d) = self.durable_mut() {
+                    d.held.insert((start, claim.run_id), claim);
+                }
+            } else {
+                self.durable_start(claim, local_now);
+            }
         }
         self.flush();
+        self.durable_arm_held(ctx);
         self.maybe_finish_shutdown();
         let again = self.durable.as_ref().is_some_and(|d| d.again);
         if acquired.more || again {
@@ -338,8 +381,13 @@ impl SchedulerActor {
         };
         // What is due already was claimed or is held back (max_instances,
         // queued behind a run): a completion or a change asks again.
+        let ahead = self
+            .durable
+            .as_ref()
+            .map_or(Duration::ZERO, Durable::lookahead);
+        let ahead = TimeDelta::from_std(ahead).unwrap_or_default();
         let wait = match acquired.next_due {
-            Some(due) if due > acquired.now => (due - skew - local_now)
+            Some(due) if due > acquired.now + ahead => (due - ahead - skew - local_now)
                 .to_std()
                 .unwrap_or_default()
                 .min(poll),
@@ -362,6 +410,77 @@ impl SchedulerActor {
                 ctx.cancel_future(old);
             }
         }
+    }
+
+    /// Arms the timer for the earliest run claimed ahead.
+    fn durable_arm_held(&mut self, ctx: &mut Context<Self>) {
+        let Some(d) = self.durable.as_ref() else {
+            return;
+        };
+        let Some(&(first, _)) = d.held.keys().next() else {
+            return;
+        };
+        if d.held_timer.as_ref().is_some_and(|(at, _)| *at <= first) {
+            return;
+        }
+        let sleep = self.clock.sleep_until(first);
+        let handle = ctx.spawn(sleep.into_actor(self).map(|(), act, ctx| {
+            if let Some(d) = act.durable_mut() {
+                d.held_timer = None;
+            }
+            act.durable_start_held(ctx);
+        }));
+        if let Some(d) = self.durable_mut() {
+            if let Some((_, old)) = d.held_timer.replace((first, handle)) {
+                ctx.cancel_future(old);
+            }
+        }
+    }
+
+    /// Starts the held runs whose time has come.
+    fn durable_start_held(&mut self, ctx: &mut Context<Self>) {
+        let now = self.clock.now();
+        loop {
+            let next = self.durable_mut().and_then(|d| {
+                let key = *d.held.keys().next()?;
+                (key.0 <= now).then(|| d.held.remove(&key)).flatten()
+            });
+            let Some(claim) = next else { break };
+            self.durable_start(claim, now);
+        }
+        self.flush();
+        self.durable_arm_held(ctx);
+    }
+
+    /// At shutdown: runs claimed ahead and not started are given back to
+    /// the store, due at their fire times, for any node.
+    pub(crate) fn durable_release_held(&mut self, ctx: &mut Context<Self>) {
+        let Some(d) = self.durable_mut() else { return };
+        if d.held.is_empty() {
+            return;
+        }
+        if let Some((_, t)) = d.held_timer.take() {
+            ctx.cancel_future(t);
+        }
+        let runs: Vec<(u64, i64)> = std::mem::take(&mut d.held)
+            .into_values()
+            .map(|c| (c.run_id, c.version))
+            .collect();
+        let node = d.cfg.node.clone();
+        d.releasing = true; // shutdown waits for the answer
+        let call = d
+            .link
+            .call(move |s| async move { s.release(&node, &runs).await }.boxed());
+        ctx.spawn(call.into_actor(self).map(|res, act, _ctx| {
+            if let Some(d) = act.durable_mut() {
+                d.releasing = false;
+            }
+            if let Err(e) = res {
+                // Their leases lapse and recovery treats them like a dead node's.
+                act.store_failed(&e);
+            }
+            act.maybe_finish_shutdown();
+        }));
     }
 
     /// A job changed in the store (added, modified, a run queued) from this
@@ -646,6 +765,7 @@ impl SchedulerActor {
             .map(|(local, r)| (*local, r.run_id, r.version))
             .chain(d.done.iter().map(|(c, _)| (u64::MAX, c.run_id, c.version)))
             .chain(d.recording.iter().map(|(r, v)| (u64::MAX, *r, *v)))
+            .chain(d.held.values().map(|c| (u64::MAX, c.run_id, c.version)))
             .collect();
         if held.is_empty() {
             return;

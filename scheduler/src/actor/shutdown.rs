@@ -42,6 +42,8 @@ impl SchedulerActor {
         self.disarm(ctx);
         // Pending retries will not happen.
         self.cancel_retries(None, ctx);
+        // Durable runs claimed ahead go back to the store.
+        self.durable_release_held(ctx);
         if !wait {
             self.shutdown_token.cancel();
             self.finish_shutdown();

@@ -63,6 +63,9 @@ pub struct AcquireRequest {
     pub limit: usize,
     /// How long the claimed runs' leases last before they are renewed.
     pub lease: Duration,
+    /// Also claim fire times this far ahead of now (the node starts them on
+    /// time by its estimate of the store's clock); zero: only what is due.
+    pub lookahead: Duration,
 }
 
 /// A durable job store. The engine calls every method off its own thread, in
@@ -147,6 +150,20 @@ pub trait JobStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         done: &'a [Completion],
     ) -> BoxFuture<'a, Result<Vec<bool>, Error>>;
+
+    /// Gives back runs `node` claimed ahead of time and did not start (at
+    /// shutdown): queued again, due at their fire times, for any node.
+    fn release<'a>(
+        &'a self,
+        node: &'a str,
+        runs: &'a [(u64, i64)],
+    ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Whether the store decides time by a clock of its own (a database
+    /// server's), rather than the `now` it is given.
+    fn own_clock(&self) -> bool {
+        false
+    }
 
     /// Renews the leases of runs `node` holds (`(run_id, version)`); per run,
     /// whether it still holds it.

@@ -388,31 +388,68 @@ async fn notify(tx: &mut Transaction<'static, Postgres>) -> Result<(), Failure> 
     Ok(())
 }
 
-/// Multi-row insert (or upsert) of jobs, with arrays: one statement per call.
+/// Jobs as column arrays, for `UNNEST`.
+struct JobArrays {
+    ids: Vec<String>,
+    names: Vec<Option<String>>,
+    functions: Vec<String>,
+    args: Vec<String>,
+    triggers: Vec<String>,
+    options: Vec<String>,
+    nexts: Vec<Option<i64>>,
+    statics: Vec<bool>,
+}
+
+impl JobArrays {
+    fn of(jobs: &[JobRecord]) -> Result<JobArrays, Error> {
+        let mut a = JobArrays {
+            ids: Vec::with_capacity(jobs.len()),
+            names: Vec::with_capacity(jobs.len()),
+            functions: Vec::with_capacity(jobs.len()),
+            args: Vec::with_capacity(jobs.len()),
+            triggers: Vec::with_capacity(jobs.len()),
+            options: Vec::with_capacity(jobs.len()),
+            nexts: Vec::with_capacity(jobs.len()),
+            statics: Vec::with_capacity(jobs.len()),
+        };
+        // Jobs added alike share their trigger and options: written once.
+        let mut last: Option<(&JobRecord, JobColumns)> = None;
+        for j in jobs {
+            let mut c = match &last {
+                Some((prev, pc))
+                    if (prev.trigger.is_same(&j.trigger) || prev.trigger == j.trigger)
+                        && prev.options == j.options =>
+                {
+                    JobColumns {
+                        args: to_json(&j.args, "arguments")?,
+                        trigger: pc.trigger.clone(),
+                        options: pc.options.clone(),
+                        next_run_time: j.next_run_time.map(micros),
+                    }
+                }
+                _ => JobColumns::of(j)?,
+            };
+            a.ids.push(j.id.clone());
+            a.names.push(j.name.clone());
+            a.functions.push(j.function.clone());
+            a.args.push(std::mem::take(&mut c.args));
+            a.triggers.push(c.trigger.clone());
+            a.options.push(c.options.clone());
+            a.nexts.push(c.next_run_time);
+            a.statics.push(j.static_job);
+            last = Some((j, c));
+        }
+        Ok(a)
+    }
+}
+
+/// Multi-row upsert of jobs, with arrays: one statement per call.
 async fn insert_jobs(
     tx: &mut Transaction<'static, Postgres>,
     jobs: &[JobRecord],
     upsert: bool,
 ) -> Result<u64, Failure> {
-    let mut ids = Vec::with_capacity(jobs.len());
-    let mut names = Vec::with_capacity(jobs.len());
-    let mut functions = Vec::with_capacity(jobs.len());
-    let mut args = Vec::with_capacity(jobs.len());
-    let mut triggers = Vec::with_capacity(jobs.len());
-    let mut options = Vec::with_capacity(jobs.len());
-    let mut nexts = Vec::with_capacity(jobs.len());
-    let mut statics = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        let c = JobColumns::of(j)?;
-        ids.push(j.id.clone());
-        names.push(j.name.clone());
-        functions.push(j.function.clone());
-        args.push(c.args);
-        triggers.push(c.trigger);
-        options.push(c.options);
-        nexts.push(c.next_run_time);
-        statics.push(j.static_job);
-    }
+    let cols = JobArrays::of(jobs)?;
     let conflict = if upsert {
         "ON CONFLICT (id) DO UPDATE SET name = excluded.name, function = excluded.function, \
          args = excluded.args, trigger = excluded.trigger, options = excluded.options, \
@@ -426,14 +463,14 @@ async fn insert_jobs(
          SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], \
          $7::BIGINT[], $8::BOOLEAN[]) {conflict}"
     ))
-    .bind(&ids)
-    .bind(&names)
-    .bind(&functions)
-    .bind(&args)
-    .bind(&triggers)
-    .bind(&options)
-    .bind(&nexts)
-    .bind(&statics)
+    .bind(&cols.ids)
+    .bind(&cols.names)
+    .bind(&cols.functions)
+    .bind(&cols.args)
+    .bind(&cols.triggers)
+    .bind(&cols.options)
+    .bind(&cols.nexts)
+    .bind(&cols.statics)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
@@ -473,7 +510,20 @@ impl JobStore for PostgresStore {
             }
             let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
             let ids = &ids;
-            write_tx!(self, "adding jobs", tx, {
+            let any_replace = (0..jobs.len()).any(replacing);
+            let out: Result<Vec<bool>, Error> = write_tx!(self, "adding jobs", tx, {
+                if !any_replace {
+                    // The common bulk add: inserts that skip existing ids; if
+                    // any was skipped, name it and roll back (all or nothing).
+                    for chunk in jobs.chunks(INSERT_CHUNK) {
+                        if insert_jobs(tx, chunk, false).await? < chunk.len() as u64 {
+                            // Rolled back; which id it was is looked up after.
+                            return Err(Failure::Our(Error::new(ErrorKind::DuplicateId, "")));
+                        }
+                    }
+                    notify(tx).await?;
+                    return Ok(vec![false; jobs.len()]);
+                }
                 // Lock the existing rows of these ids, so a replace and a plain add race safely.
                 let mut existing = std::collections::HashSet::new();
                 for chunk in ids.chunks(INSERT_CHUNK) {
@@ -505,7 +555,28 @@ impl JobStore for PostgresStore {
                 }
                 notify(tx).await?;
                 Ok(ids.iter().map(|id| existing.contains(id)).collect())
-            })
+            });
+            match out {
+                Err(e) if e.kind() == ErrorKind::DuplicateId && e.to_string().is_empty() => {
+                    // The transaction rolled back: the ids found are the old ones.
+                    let pool = self.pool().await?;
+                    let taken: Option<String> = sqlx::query_scalar(
+                        "SELECT id FROM scheduler_jobs WHERE id = ANY($1) ORDER BY id LIMIT 1",
+                    )
+                    .bind(ids)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(|e| self.err("adding jobs", e))?;
+                    Err(Error::new(
+                        ErrorKind::DuplicateId,
+                        format!(
+                            "a job with id `{}` already exists",
+                            taken.as_deref().unwrap_or("?")
+                        ),
+                    ))
+                }
+                other => other,
+            }
         }
         .boxed()
     }
@@ -860,6 +931,42 @@ impl JobStore for PostgresStore {
         .boxed()
     }
 
+    fn release<'a>(
+        &'a self,
+        node: &'a str,
+        runs: &'a [(u64, i64)],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            let ids: Vec<i64> = runs
+                .iter()
+                .map(|(r, _)| i64::try_from(*r).unwrap_or(i64::MAX))
+                .collect();
+            let versions: Vec<i64> = runs.iter().map(|(_, v)| *v).collect();
+            let (ids, versions) = (&ids, &versions);
+            write_tx!(self, "releasing runs", tx, {
+                sqlx::query(
+                    "UPDATE scheduler_runs r SET status = 'queued', due_at = r.fire_time, \
+                     attempt = r.attempt - 1, lease_until = NULL, version = r.version + 1 \
+                     FROM UNNEST($1::BIGINT[], $2::BIGINT[]) AS u(run_id, version) \
+                     WHERE r.run_id = u.run_id AND r.holder = $3 AND r.version = u.version \
+                       AND r.status = 'running'",
+                )
+                .bind(ids)
+                .bind(versions)
+                .bind(node)
+                .execute(&mut **tx)
+                .await?;
+                notify(tx).await?;
+                Ok(())
+            })
+        }
+        .boxed()
+    }
+
+    fn own_clock(&self) -> bool {
+        true
+    }
+
     fn heartbeat<'a>(
         &'a self,
         node: &'a str,
@@ -1065,6 +1172,8 @@ async fn acquire_in(
     let limit = i64::try_from(req.limit).unwrap_or(i64::MAX);
     let lease_us = i64::try_from(req.lease.as_micros()).unwrap_or(i64::MAX);
     let lease_until = now_us.saturating_add(lease_us);
+    let ahead_us = i64::try_from(req.lookahead.as_micros()).unwrap_or(0);
+    let horizon = now_us.saturating_add(ahead_us);
     let functions: &[String] = &req.functions;
     let mut out = Acquired {
         now,
@@ -1075,7 +1184,7 @@ async fn acquire_in(
          WHERE j.next_run_time IS NOT NULL AND j.next_run_time <= $1 AND j.function = ANY($2) \
          ORDER BY j.next_run_time LIMIT $3 FOR UPDATE OF j SKIP LOCKED"
     ))
-    .bind(now_us)
+    .bind(horizon)
     .bind(functions)
     .bind(limit)
     .fetch_all(&mut **tx)
@@ -1208,7 +1317,7 @@ async fn acquire_in(
         "UPDATE scheduler_runs SET status = 'running', holder = $1, version = version + 1, \
          attempt = attempt + 1, lease_until = $2, started_at = $3, due_at = NULL \
          WHERE run_id IN (SELECT run_id FROM scheduler_runs \
-           WHERE status = 'queued' AND due_at <= $3 AND function = ANY($4) \
+           WHERE status = 'queued' AND due_at <= $6 AND function = ANY($4) \
            ORDER BY due_at LIMIT $5 FOR UPDATE SKIP LOCKED) \
          RETURNING run_id, job_id, fire_time, attempt, version, payload",
     )
@@ -1217,6 +1326,7 @@ async fn acquire_in(
     .bind(now_us)
     .bind(functions)
     .bind(limit)
+    .bind(horizon)
     .fetch_all(&mut **tx)
     .await?;
     out.more |= queued.len() as i64 >= limit;
@@ -1263,5 +1373,6 @@ async fn acquire_in(
     .fetch_one(&mut **tx)
     .await?;
     out.next_due = next.map(from_micros).transpose()?;
+    out.answered = Some(from_micros(db_now(tx).await?)?);
     Ok(out)
 }

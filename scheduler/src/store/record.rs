@@ -134,6 +134,9 @@ pub struct Missed {
 pub struct Acquired {
     /// The store's clock when it decided.
     pub now: DateTime<Utc>,
+    /// The store's clock as late as it could read it before answering (a
+    /// node compares it with its own clock on arrival). `None`: as `now`.
+    pub answered: Option<DateTime<Utc>>,
     /// The runs claimed for the node.
     pub claims: Vec<Claim>,
     /// Fire times later than their grace time, or past the catch-up limit.

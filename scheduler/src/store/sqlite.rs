@@ -794,6 +794,31 @@ impl JobStore for SqliteStore {
         .boxed()
     }
 
+    fn release<'a>(
+        &'a self,
+        node: &'a str,
+        runs: &'a [(u64, i64)],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        async move {
+            write_tx!(self, "releasing runs", tx, {
+                for (run_id, version) in runs {
+                    sqlx::query(
+                        "UPDATE scheduler_runs SET status = 'queued', due_at = fire_time, \
+                         attempt = attempt - 1, lease_until = NULL, version = version + 1 \
+                         WHERE run_id = ? AND holder = ? AND version = ? AND status = 'running'",
+                    )
+                    .bind(i64::try_from(*run_id).unwrap_or(i64::MAX))
+                    .bind(node)
+                    .bind(*version)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            })
+        }
+        .boxed()
+    }
+
     fn heartbeat<'a>(
         &'a self,
         node: &'a str,
@@ -964,6 +989,7 @@ async fn acquire_in(
 ) -> Result<Acquired, Failure> {
     let now = req.now;
     let now_us = micros(now);
+    let horizon = later(now, req.lookahead);
     let limit = i64::try_from(req.limit).unwrap_or(i64::MAX);
     let lease_until = later(now, req.lease);
     let mut out = Acquired {
@@ -976,7 +1002,7 @@ async fn acquire_in(
          AND j.function IN (SELECT value FROM json_each(?)) \
          ORDER BY j.next_run_time LIMIT ?"
     ))
-    .bind(now_us)
+    .bind(horizon)
     .bind(functions)
     .bind(limit)
     .fetch_all(&mut **tx)
@@ -1075,7 +1101,7 @@ async fn acquire_in(
          AND json_extract(payload, '$.function') IN (SELECT value FROM json_each(?)) \
          ORDER BY due_at LIMIT ?",
     )
-    .bind(now_us)
+    .bind(horizon)
     .bind(functions)
     .bind(limit)
     .fetch_all(&mut **tx)

@@ -2,7 +2,8 @@
 //! 1 000 orders each with a cancellation 30 minutes ahead, half of them paid,
 //! the scheduler process killed with SIGKILL, a new one started with its
 //! clock 31 minutes on: exactly the 500 unpaid orders are cancelled, once
-//! each, and a third start cancels nothing again.
+//! each, and a third start cancels nothing again. And two processes on one
+//! file at once run every fire time once.
 
 mod cluster;
 
@@ -89,4 +90,52 @@ async fn unpaid_orders_are_cancelled_once_after_a_crash_and_restart() {
     let store = SqliteStore::open(&path);
     assert_eq!(store.job_count().await.expect("counted"), 0);
     assert_eq!(store.runs(None, 2000).await.expect("history").len(), 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_file_run_each_fire_time_once() {
+    let dir = tests::procs::temp_dir("sqlite-two");
+    let path = dir.join("jobs.db");
+    let log = dir.join("marks.log");
+    let db = path.to_string_lossy().into_owned();
+    let a = Node::start("a", &["--sqlite", &db]);
+    let b = Node::start("b", &["--sqlite", &db]);
+    let store = SqliteStore::open(&path);
+    store.setup().await.expect("set up");
+    let now = Utc::now();
+    let jobs: Vec<_> = (0..2000)
+        .map(|i| {
+            job(
+                &format!("o{i}"),
+                "node::mark",
+                serde_json::json!(["o"]),
+                Trigger::at(now),
+                now,
+            )
+        })
+        .collect();
+    store
+        .add_jobs(&jobs, &vec![false; 2000])
+        .await
+        .expect("added");
+    store.close().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while cancelled(&log).len() < 2000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    a.stop();
+    b.stop();
+    let ran = cancelled(&log);
+    assert_eq!(ran.len(), 2000, "every job ran");
+    assert!(ran.values().all(|n| *n == 1), "none twice");
+    let lines = std::fs::read_to_string(&log).unwrap_or_default();
+    let by_a = lines.lines().filter(|l| l.ends_with(" a 1")).count();
+    let by_b = lines.lines().filter(|l| l.ends_with(" b 1")).count();
+    eprintln!("runs by a: {by_a}, by b: {by_b}");
+    let store = SqliteStore::open(&path);
+    let runs = store.runs(None, 5000).await.expect("history");
+    assert_eq!(runs.len(), 2000);
+    assert!(runs
+        .iter()
+        .all(|r| r.status == scheduler::stores::RunStatus::Succeeded));
 }

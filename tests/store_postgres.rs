@@ -472,3 +472,42 @@ async fn a_node_whose_clock_is_five_minutes_ahead_fires_nothing_early_or_twice()
         20
     );
 }
+
+#[tokio::test]
+async fn an_old_schema_is_migrated_and_instants_round_trip() {
+    let Some(url) = url() else { return };
+    let old = store(&url, "migrate");
+    old.drop_schema_for_test().await.expect("dropped");
+    old.create_schema_version(1).await.expect("version 1");
+    assert_eq!(old.schema_version().await.expect("read"), 1);
+    let far = tests::at("9999-12-31T23:59:59.999999Z");
+    let job = scheduler::stores::JobRecord {
+        id: "from-v1".into(),
+        name: Some("kept".into()),
+        function: "store_postgres::record".into(),
+        args: serde_json::json!([]),
+        trigger: Trigger::at(far),
+        options: scheduler::JobOptions::default(),
+        next_run_time: Some(far),
+        static_job: false,
+        running: 0,
+    };
+    old.add_jobs(&[job], &[false]).await.expect("stored in v1");
+    old.close().await;
+    let (h, _) = node(&url, "migrate", "a");
+    let j = h
+        .sched
+        .get_job("from-v1")
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(
+        j.next_run_time(),
+        Some(far),
+        "year 9999, to the microsecond"
+    );
+    assert_eq!(j.name(), "kept");
+    h.shutdown().await;
+    let now = store(&url, "migrate");
+    assert_eq!(now.schema_version().await.expect("read"), 2);
+}

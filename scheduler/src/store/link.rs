@@ -19,6 +19,37 @@ pub(crate) struct StoreLink {
     /// Set once the store is set up (connected, schema migrated): every call
     /// waits for it, and sets it up again after a failed setup.
     ready: Arc<tokio::sync::OnceCell<()>>,
+    /// Calls on their way; `close` waits for them.
+    in_flight: Arc<InFlight>,
+}
+
+#[derive(Default)]
+struct InFlight {
+    count: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Counts a call while it runs.
+struct Counted(Arc<InFlight>);
+
+impl Counted {
+    fn new(f: &Arc<InFlight>) -> Counted {
+        f.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Counted(f.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self
+            .0
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl StoreLink {
@@ -27,6 +58,7 @@ impl StoreLink {
             store,
             arbiter: actix_rt::Arbiter::new(),
             ready: Arc::default(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -47,7 +79,9 @@ impl StoreLink {
         let (tx, rx) = oneshot::channel();
         let store = self.store.clone();
         let ready = self.ready.clone();
+        let counted = Counted::new(&self.in_flight);
         let spawned = self.arbiter.spawn(async move {
+            let _counted = counted;
             let set_up = ready.get_or_try_init(|| store.setup()).await;
             let out = match set_up {
                 Ok(()) => call(store).await,
@@ -63,12 +97,26 @@ impl StoreLink {
         }
     }
 
-    /// Closes the store's connections after the calls before, then stops
-    /// its arbiter (at shutdown): connections are closed where they live.
+    /// Closes the store's connections once the calls on their way have
+    /// ended (at most 10 s), then stops its arbiter (at shutdown):
+    /// connections are closed where they live, none is dropped mid-call.
     pub(crate) fn close(&self) -> impl Future<Output = ()> + Send + 'static {
         let (tx, rx) = oneshot::channel::<()>();
         let store = self.store.clone();
+        let in_flight = self.in_flight.clone();
         let spawned = self.arbiter.spawn(async move {
+            store.closing();
+            let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let idle = in_flight.idle.notified();
+                if in_flight.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                    break;
+                }
+                if tokio::time::timeout_at(give_up, idle).await.is_err() {
+                    tracing::warn!(target: "scheduler::store", "store calls still running at shutdown after 10 s; closing anyway");
+                    break;
+                }
+            }
             store.close().await;
             let _ = tx.send(());
             actix_rt::Arbiter::current().stop();

@@ -209,6 +209,10 @@ pub trait JobStore: Send + Sync + 'static {
         Box::pin(std::future::pending())
     }
 
+    /// Shutdown has begun: end waits such as [`JobStore::wait_for_change`]
+    /// (the calls on their way are then awaited before [`JobStore::close`]).
+    fn closing(&self) {}
+
     /// Closes the connections (at shutdown, after the last call).
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})

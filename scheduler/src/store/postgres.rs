@@ -1148,6 +1148,10 @@ impl JobStore for PostgresStore {
         .boxed()
     }
 
+    fn closing(&self) {
+        self.closing.cancel();
+    }
+
     fn close(&self) -> BoxFuture<'_, ()> {
         async move {
             self.closing.cancel();

@@ -511,3 +511,40 @@ async fn an_old_schema_is_migrated_and_instants_round_trip() {
     let now = store(&url, "migrate");
     assert_eq!(now.schema_version().await.expect("read"), 2);
 }
+
+#[tokio::test]
+async fn a_job_removed_before_its_fire_time_does_not_run_though_claimed_ahead() {
+    let Some(url) = url() else { return };
+    let _ = fresh(&url, "removed_ahead").await;
+    let (claimer, log_c) = node(&url, "removed_ahead", "claimer");
+    let (remover, log_r) = node(&url, "removed_ahead", "remover");
+    for round in 0..5 {
+        let id = format!("paid-{round}");
+        // Due in 250 ms: inside the claim-ahead window as soon as it is added.
+        let due = Utc::now() + TimeDelta::milliseconds(250);
+        claimer
+            .sched
+            .add_job(record::with())
+            .id(&id)
+            .trigger(Trigger::at(due))
+            .await
+            .expect("added");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        remover
+            .sched
+            .remove_job(&id)
+            .await
+            .expect("removed in time");
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        log_c.runs().is_empty() && log_r.runs().is_empty(),
+        "a removed job ran: {:?} {:?}",
+        log_c.runs(),
+        log_r.runs()
+    );
+    let s = store(&url, "removed_ahead");
+    assert!(s.runs(None, 100).await.expect("history").is_empty());
+    claimer.shutdown().await;
+    remover.shutdown().await;
+}

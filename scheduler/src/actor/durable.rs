@@ -250,7 +250,10 @@ impl SchedulerActor {
             .link
             .call(|s| async move { s.wait_for_change().await }.boxed());
         ctx.spawn(call.into_actor(self).map(|res, act, ctx| match res {
-            Ok(()) => {
+            Ok(removed) => {
+                if removed {
+                    act.durable_check_held(ctx);
+                }
                 act.durable_acquire(ctx);
                 act.durable_listen(ctx);
             }
@@ -450,6 +453,52 @@ impl SchedulerActor {
         }
         self.flush();
         self.durable_arm_held(ctx);
+    }
+
+    /// Jobs were removed on another node: drop the runs claimed ahead that
+    /// the store no longer has (the removal deleted them).
+    fn durable_check_held(&mut self, ctx: &mut Context<Self>) {
+        let now = self.clock.now();
+        let Some(d) = self.durable.as_ref() else {
+            return;
+        };
+        if d.held.is_empty() {
+            return;
+        }
+        let keys: Vec<(DateTime<Utc>, u64)> = d.held.keys().copied().collect();
+        let runs: Vec<(u64, i64)> = d.held.values().map(|c| (c.run_id, c.version)).collect();
+        let (node, lease, at) = (d.cfg.node.clone(), d.cfg.lease, now + d.skew);
+        let call = d
+            .link
+            .call(move |s| async move { s.heartbeat(&node, at, &runs, lease).await }.boxed());
+        ctx.spawn(call.into_actor(self).map(move |res, act, ctx| {
+            let Ok(kept) = res else { return };
+            if let Some(d) = act.durable_mut() {
+                for (key, ok) in keys.into_iter().zip(kept) {
+                    if !ok && d.held.remove(&key).is_some() {
+                        tracing::debug!(target: "scheduler::runs", run_id = key.1, "a run claimed ahead was removed with its job; not started");
+                    }
+                }
+            }
+            act.maybe_finish_shutdown();
+            act.durable_arm_held(ctx);
+        }));
+    }
+
+    /// Jobs were removed through this scheduler: their runs claimed ahead
+    /// (deleted by the removal) are not started.
+    pub(crate) fn durable_forget(&mut self, events: &[Event]) {
+        let Some(d) = self.durable_mut() else { return };
+        if d.held.is_empty() {
+            return;
+        }
+        for e in events {
+            match e {
+                Event::JobRemoved { job_id } => d.held.retain(|_, c| c.job_id != **job_id),
+                Event::AllJobsRemoved => d.held.clear(),
+                _ => {}
+            }
+        }
     }
 
     /// At shutdown: runs claimed ahead and not started are given back to

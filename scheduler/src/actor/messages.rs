@@ -131,6 +131,7 @@ pub(crate) struct StoreChanged {
     pub(crate) acquire: bool,
 }
 handler!(StoreChanged, (), |act, m, ctx| {
+    act.durable_forget(&m.events);
     for e in m.events {
         act.emit(e);
     }

@@ -72,7 +72,7 @@ pub struct AcquireRequest {
 /// batches; a method returns once its transaction committed (or failed, and
 /// then nothing of it happened).
 ///
-/// Implemented by [`SqliteStore`]; implement it for another database by
+/// Implemented by `SqliteStore` and `PostgresStore`; implement it for another database by
 /// following the same contract (the conformance tests in the repository's
 /// `tests/store_*.rs` show it).
 pub trait JobStore: Send + Sync + 'static {
@@ -114,7 +114,9 @@ pub trait JobStore: Send + Sync + 'static {
         change: Box<dyn Fn(&mut JobRecord) -> Result<bool, Error> + Send + Sync + 'a>,
     ) -> BoxFuture<'a, Result<Option<JobRecord>, Error>>;
 
-    /// Removes jobs; per id, whether it existed. Their runs in progress finish.
+    /// Removes jobs; per id, whether it existed. Their runs in progress
+    /// finish; their queued runs, and runs claimed ahead of a fire time that
+    /// has not come, are deleted (they never started).
     fn remove_jobs<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, Error>>;
 
     /// Removes every job; returns how many.
@@ -204,8 +206,11 @@ pub trait JobStore: Send + Sync + 'static {
     }
 
     /// Resolves when jobs may have changed on another node (a notification,
-    /// or the listening connection was lost and found again).
-    fn wait_for_change(&self) -> BoxFuture<'_, Result<(), Error>> {
+    /// or the listening connection was lost and found again): `true` when
+    /// jobs were removed (or it cannot tell), so runs claimed ahead should be
+    /// checked with [`JobStore::heartbeat`] (a removed job's runs that had
+    /// not started are gone from the store).
+    fn wait_for_change(&self) -> BoxFuture<'_, Result<bool, Error>> {
         Box::pin(std::future::pending())
     }
 
@@ -220,7 +225,7 @@ pub trait JobStore: Send + Sync + 'static {
 }
 
 /// Where a scheduler keeps its jobs: [`MemoryStore`], or a durable
-/// [`JobStore`] such as [`SqliteStore`]. What [`crate::SchedulerBuilder::store`] takes.
+/// [`JobStore`] such as `SqliteStore` or `PostgresStore`. What [`crate::SchedulerBuilder::store`] takes.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) durable: Option<Arc<dyn JobStore>>,

@@ -13,7 +13,6 @@ use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::error::{Error, ErrorKind};
-use crate::store::plan::plan;
 use crate::store::record::*;
 use crate::store::sql::*;
 use crate::store::{AcquireRequest, JobStore};
@@ -63,6 +62,8 @@ const MIGRATIONS: &[&str] = &[
 
 /// The channel other nodes are woken on when jobs change.
 const CHANNEL: &str = "scheduler_jobs_changed";
+/// The payload of a notification that jobs were removed.
+const REMOVED: &str = "removed";
 
 /// The database's clock, in microseconds since the epoch: the authority for
 /// every node (leases, due times, misfires), whatever the nodes' clocks say.
@@ -255,24 +256,6 @@ macro_rules! write_tx {
     }};
 }
 
-/// A failure inside a transaction: the database's (maybe retried) or ours.
-enum Failure {
-    Db(sqlx::Error),
-    Our(Error),
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Failure {
-        Failure::Db(e)
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Our(e)
-    }
-}
-
 /// A deadlock or serialization failure: the transaction is tried again.
 fn is_transient(e: &sqlx::Error) -> bool {
     match e {
@@ -381,12 +364,26 @@ async fn db_now(tx: &mut Transaction<'static, Postgres>) -> Result<i64, Failure>
 }
 
 async fn notify(tx: &mut Transaction<'static, Postgres>) -> Result<(), Failure> {
-    sqlx::query("SELECT pg_notify($1, '')")
+    notify_with(tx, "").await
+}
+
+async fn notify_with(
+    tx: &mut Transaction<'static, Postgres>,
+    payload: &str,
+) -> Result<(), Failure> {
+    sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
+        .bind(payload)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
+
+/// Deletes the runs of removed jobs that never started: queued ones, and
+/// ones claimed ahead of a fire time that has not come (their holders drop
+/// them when told, see [`REMOVED`]).
+const DELETE_UNSTARTED: &str = "DELETE FROM scheduler_runs WHERE job_id = ANY($1) \
+    AND (status = 'queued' OR (status = 'running' AND fire_time > $2))";
 
 /// Jobs as column arrays, for `UNNEST`.
 struct JobArrays {
@@ -623,26 +620,17 @@ impl JobStore for PostgresStore {
                         out.push(Upserted::Unchanged);
                         continue;
                     };
-                    let name: Option<String> = row.try_get("name")?;
-                    let function: String = row.try_get("function")?;
-                    let args: String = row.try_get("args")?;
-                    let trigger: String = row.try_get("trigger")?;
-                    let options: String = row.try_get("options")?;
-                    let next: Option<i64> = row.try_get("next_run_time")?;
-                    let trigger_changed = trigger != c.trigger;
-                    if !trigger_changed
-                        && name == job.name
-                        && function == job.function
-                        && args == c.args
-                        && options == c.options
-                    {
+                    let stored = StoredStatic {
+                        name: row.try_get("name")?,
+                        function: row.try_get("function")?,
+                        args: row.try_get("args")?,
+                        trigger: row.try_get("trigger")?,
+                        options: row.try_get("options")?,
+                        next_run_time: row.try_get("next_run_time")?,
+                    };
+                    let Some(next) = stored.update(job, &c) else {
                         out.push(Upserted::Unchanged);
                         continue;
-                    }
-                    // A new schedule starts from now; a paused job stays paused.
-                    let next = match (trigger_changed, next) {
-                        (true, Some(_)) => c.next_run_time,
-                        (_, n) => n,
                     };
                     sqlx::query(
                         "UPDATE scheduler_jobs SET name = $1, function = $2, args = $3, trigger = $4, \
@@ -724,6 +712,13 @@ impl JobStore for PostgresStore {
                 .bind(ids)
                 .fetch_all(&mut **tx)
                 .await?;
+                let now = db_now(tx).await?;
+                sqlx::query(DELETE_UNSTARTED)
+                    .bind(ids)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                notify_with(tx, REMOVED).await?;
                 let gone: std::collections::HashSet<String> = gone.into_iter().collect();
                 Ok(ids.iter().map(|id| gone.contains(id)).collect())
             })
@@ -734,10 +729,18 @@ impl JobStore for PostgresStore {
     fn remove_all_jobs(&self) -> BoxFuture<'_, Result<u64, Error>> {
         async move {
             write_tx!(self, "removing every job", tx, {
-                let done = sqlx::query("DELETE FROM scheduler_jobs")
+                let ids: Vec<String> =
+                    sqlx::query_scalar("DELETE FROM scheduler_jobs RETURNING id")
+                        .fetch_all(&mut **tx)
+                        .await?;
+                let now = db_now(tx).await?;
+                sqlx::query(DELETE_UNSTARTED)
+                    .bind(&ids)
+                    .bind(now)
                     .execute(&mut **tx)
                     .await?;
-                Ok(done.rows_affected())
+                notify_with(tx, REMOVED).await?;
+                Ok(ids.len() as u64)
             })
         }
         .boxed()
@@ -822,14 +825,7 @@ impl JobStore for PostgresStore {
                         ),
                     )));
                 }
-                let payload = to_json(
-                    &Payload {
-                        function: job.function.clone(),
-                        args: job.args.clone(),
-                        options: job.options.clone(),
-                    },
-                    "a run",
-                )?;
+                let payload = Payload::of(&job)?;
                 let now = db_now(tx).await?;
                 // The fire time is the run's key with the job: a free microsecond from now.
                 let taken: Option<i64> = sqlx::query_scalar(
@@ -1113,7 +1109,7 @@ impl JobStore for PostgresStore {
         true
     }
 
-    fn wait_for_change(&self) -> BoxFuture<'_, Result<(), Error>> {
+    fn wait_for_change(&self) -> BoxFuture<'_, Result<bool, Error>> {
         async move {
             let mut slot = self.listener.lock().await;
             if slot.is_none() {
@@ -1126,19 +1122,20 @@ impl JobStore for PostgresStore {
                     .map_err(|e| self.err("listening for changes", e))?;
                 *slot = Some(l);
                 // Anything may have changed while nobody listened.
-                return Ok(());
+                return Ok(true);
             }
             let Some(l) = slot.as_mut() else {
-                return Ok(());
+                return Ok(true);
             };
             let next = tokio::select! {
                 n = l.try_recv() => n,
-                () = self.closing.cancelled() => return Ok(()),
+                () = self.closing.cancelled() => return Ok(false),
             };
             match next {
-                // A notification; or the connection was lost (it reconnects
-                // on the next call): look either way, something may have changed.
-                Ok(_) => Ok(()),
+                Ok(Some(n)) => Ok(n.payload() == REMOVED),
+                // The connection was lost (it reconnects on the next call):
+                // notifications may be lost, so anything may have changed.
+                Ok(None) => Ok(true),
                 Err(e) => {
                     *slot = None;
                     Err(self.err("listening for changes", e))
@@ -1212,20 +1209,9 @@ async fn acquire_in(
     > = HashMap::new();
     for row in &rows {
         let job = job_row(row)?.record()?;
-        let Some(first) = job.next_run_time else {
+        let Some(p) = decide(&job, now, &mut out) else {
             continue;
         };
-        let p = plan(&job.trigger, &job.options, first, now, job.running);
-        for (t, count) in &p.missed {
-            out.missed.push(Missed {
-                job_id: job.id.clone(),
-                scheduled_at: *t,
-                count: *count,
-            });
-        }
-        for t in &p.skipped {
-            out.max_instances.push((job.id.clone(), *t));
-        }
         match p.next {
             Some(next) => {
                 advance_ids.push(job.id.clone());
@@ -1239,14 +1225,7 @@ async fn acquire_in(
         if p.runs.is_empty() {
             continue;
         }
-        let payload = to_json(
-            &Payload {
-                function: job.function.clone(),
-                args: job.args.clone(),
-                options: job.options.clone(),
-            },
-            "a run",
-        )?;
+        let payload = Payload::of(&job)?;
         for t in &p.runs {
             run_jobs.push(job.id.clone());
             run_times.push(micros(*t));

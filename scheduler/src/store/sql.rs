@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, ErrorKind};
 use crate::job::options::JobOptions;
-use crate::store::record::JobRecord;
+use crate::store::plan::{plan, Plan};
+use crate::store::record::{Acquired, JobRecord, Missed};
 use crate::trigger::Trigger;
 
 /// An instant as microseconds since the Unix epoch: exact to the
@@ -117,4 +118,85 @@ pub(crate) fn store_error(
     e: impl std::error::Error + Send + Sync + 'static,
 ) -> Error {
     Error::with_source(ErrorKind::Store, format!("{store} store: {doing}: {e}"), e)
+}
+
+impl Payload {
+    /// The payload of a run of `job`, as the column holds it.
+    pub(crate) fn of(job: &JobRecord) -> Result<String, Error> {
+        to_json(
+            &Payload {
+                function: job.function.clone(),
+                args: job.args.clone(),
+                options: job.options.clone(),
+            },
+            "a run",
+        )
+    }
+}
+
+/// Plans a due job (see [`plan`]) and books its missed and skipped fire
+/// times in `out`; `None` for a paused job.
+pub(crate) fn decide(job: &JobRecord, now: DateTime<Utc>, out: &mut Acquired) -> Option<Plan> {
+    let first = job.next_run_time?;
+    let p = plan(&job.trigger, &job.options, first, now, job.running);
+    for (t, count) in &p.missed {
+        out.missed.push(Missed {
+            job_id: job.id.clone(),
+            scheduled_at: *t,
+            count: *count,
+        });
+    }
+    for t in &p.skipped {
+        out.max_instances.push((job.id.clone(), *t));
+    }
+    Some(p)
+}
+
+/// A static job as stored, against the one the code declares.
+pub(crate) struct StoredStatic {
+    pub(crate) name: Option<String>,
+    pub(crate) function: String,
+    pub(crate) args: String,
+    pub(crate) trigger: String,
+    pub(crate) options: String,
+    pub(crate) next_run_time: Option<i64>,
+}
+
+impl StoredStatic {
+    /// `None`: as declared, left alone (its next run time too). `Some(next)`:
+    /// changed in the code, to be written with next run time `next` (a new
+    /// trigger starts from now; a paused job stays paused).
+    pub(crate) fn update(&self, job: &JobRecord, declared: &JobColumns) -> Option<Option<i64>> {
+        let trigger_changed = self.trigger != declared.trigger;
+        let same = !trigger_changed
+            && self.name == job.name
+            && self.function == job.function
+            && self.args == declared.args
+            && self.options == declared.options;
+        if same {
+            return None;
+        }
+        Some(match (trigger_changed, self.next_run_time) {
+            (true, Some(_)) => declared.next_run_time,
+            (_, n) => n,
+        })
+    }
+}
+
+/// A failure inside a transaction: the database's (maybe retried) or ours.
+pub(crate) enum Failure {
+    Db(sqlx::Error),
+    Our(Error),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Failure {
+        Failure::Db(e)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Our(e)
+    }
 }

@@ -18,7 +18,6 @@ use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::OnceCell;
 
 use crate::error::{Error, ErrorKind};
-use crate::store::plan::plan;
 use crate::store::record::*;
 use crate::store::sql::*;
 use crate::store::{AcquireRequest, JobStore};
@@ -237,24 +236,6 @@ impl SqliteStore {
                 Err(Failure::Our(e)) => return Err(e),
             }
         }
-    }
-}
-
-/// A failure inside a transaction: the database's (maybe retried) or ours.
-pub(crate) enum Failure {
-    Db(sqlx::Error),
-    Our(Error),
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Failure {
-        Failure::Db(e)
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Our(e)
     }
 }
 
@@ -515,26 +496,17 @@ impl JobStore for SqliteStore {
                         out.push(Upserted::Inserted);
                         continue;
                     };
-                    let name: Option<String> = row.try_get("name")?;
-                    let function: String = row.try_get("function")?;
-                    let args: String = row.try_get("args")?;
-                    let trigger: String = row.try_get("trigger")?;
-                    let options: String = row.try_get("options")?;
-                    let next: Option<i64> = row.try_get("next_run_time")?;
-                    let trigger_changed = trigger != c.trigger;
-                    if !trigger_changed
-                        && name == job.name
-                        && function == job.function
-                        && args == c.args
-                        && options == c.options
-                    {
+                    let stored = StoredStatic {
+                        name: row.try_get("name")?,
+                        function: row.try_get("function")?,
+                        args: row.try_get("args")?,
+                        trigger: row.try_get("trigger")?,
+                        options: row.try_get("options")?,
+                        next_run_time: row.try_get("next_run_time")?,
+                    };
+                    let Some(next) = stored.update(job, &c) else {
                         out.push(Upserted::Unchanged);
                         continue;
-                    }
-                    // A new schedule starts from now; a paused job stays paused.
-                    let next = match (trigger_changed, next) {
-                        (true, Some(_)) => c.next_run_time,
-                        (_, n) => n,
                     };
                     sqlx::query(
                         "UPDATE scheduler_jobs SET name = ?, function = ?, args = ?, trigger = ?, \
@@ -707,14 +679,7 @@ impl JobStore for SqliteStore {
                         ),
                     )));
                 }
-                let payload = to_json(
-                    &Payload {
-                        function: job.function.clone(),
-                        args: job.args.clone(),
-                        options: job.options.clone(),
-                    },
-                    "a run",
-                )?;
+                let payload = Payload::of(&job)?;
                 // The fire time is the run's key with the job: a free microsecond from now.
                 let mut fire = micros(now);
                 loop {
@@ -1011,20 +976,9 @@ async fn acquire_in(
     for row in &rows {
         let version: i64 = row.try_get("version")?;
         let job = job_row(row)?.record()?;
-        let Some(first) = job.next_run_time else {
+        let Some(p) = decide(&job, now, &mut out) else {
             continue;
         };
-        let p = plan(&job.trigger, &job.options, first, now, job.running);
-        for (t, count) in &p.missed {
-            out.missed.push(Missed {
-                job_id: job.id.clone(),
-                scheduled_at: *t,
-                count: *count,
-            });
-        }
-        for t in &p.skipped {
-            out.max_instances.push((job.id.clone(), *t));
-        }
         // Advance the job first (compare-and-swap on its version), then claim.
         let advanced = match p.next {
             Some(next) => {
@@ -1055,14 +1009,7 @@ async fn acquire_in(
         if p.runs.is_empty() {
             continue;
         }
-        let payload_text = to_json(
-            &Payload {
-                function: job.function.clone(),
-                args: job.args.clone(),
-                options: job.options.clone(),
-            },
-            "a run",
-        )?;
+        let payload_text = Payload::of(&job)?;
         let args = Arc::new(job.args.clone());
         let options = Arc::new(job.options.clone());
         for t in p.runs {

@@ -548,3 +548,38 @@ async fn a_job_removed_before_its_fire_time_does_not_run_though_claimed_ahead() 
     claimer.shutdown().await;
     remover.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_job_paused_before_its_fire_time_does_not_run_though_claimed_ahead() {
+    let Some(url) = url() else { return };
+    let _ = fresh(&url, "paused_ahead").await;
+    let (claimer, log_c) = node(&url, "paused_ahead", "claimer");
+    let (other, log_o) = node(&url, "paused_ahead", "other");
+    for round in 0..5 {
+        let id = format!("p-{round}");
+        let due = Utc::now() + TimeDelta::milliseconds(250);
+        claimer
+            .sched
+            .add_job(record::with())
+            .id(&id)
+            .trigger(Trigger::at(due))
+            .await
+            .expect("added");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        other.sched.pause_job(&id).await.expect("paused in time");
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        log_c.runs().is_empty() && log_o.runs().is_empty(),
+        "a paused job ran: {:?} {:?}",
+        log_c.runs(),
+        log_o.runs()
+    );
+    assert_eq!(
+        other.sched.jobs().await.expect("listed").len(),
+        5,
+        "paused, kept"
+    );
+    claimer.shutdown().await;
+    other.shutdown().await;
+}

@@ -389,8 +389,14 @@ impl SchedulerActor {
             .as_ref()
             .map_or(Duration::ZERO, Durable::lookahead);
         let ahead = TimeDelta::from_std(ahead).unwrap_or_default();
+        // Claim `ahead` before the next due time; a job's last fire time is
+        // not claimed ahead, so for one inside the window, wake at it.
         let wait = match acquired.next_due {
             Some(due) if due > acquired.now + ahead => (due - ahead - skew - local_now)
+                .to_std()
+                .unwrap_or_default()
+                .min(poll),
+            Some(due) if due > acquired.now => (due - skew - local_now)
                 .to_std()
                 .unwrap_or_default()
                 .min(poll),

@@ -675,6 +675,7 @@ impl JobStore for PostgresStore {
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 let mut job = job_row(&row)?.record()?;
+                let (was_next, was_trigger) = (job.next_run_time, job.trigger.clone());
                 if !change(&mut job)? {
                     sqlx::query("DELETE FROM scheduler_jobs WHERE id = $1")
                         .bind(id)
@@ -696,7 +697,22 @@ impl JobStore for PostgresStore {
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
-                notify(tx).await?;
+                if job.next_run_time != was_next || job.trigger != was_trigger {
+                    // Paused or rescheduled: its runs claimed ahead of a fire
+                    // time that has not come are gone, and their holders told.
+                    let now = db_now(tx).await?;
+                    sqlx::query(
+                        "DELETE FROM scheduler_runs WHERE job_id = $1 AND status = 'running' \
+                         AND fire_time > $2",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    notify_with(tx, REMOVED).await?;
+                } else {
+                    notify(tx).await?;
+                }
                 Ok(Some(job))
             })
         }
@@ -1209,6 +1225,16 @@ async fn acquire_in(
     > = HashMap::new();
     for row in &rows {
         let job = job_row(row)?.record()?;
+        // A job's last fire time is not claimed ahead: claiming it would
+        // end the job early, and a removal meanwhile would find no job.
+        if job.next_run_time.is_some_and(|t| t > now)
+            && job
+                .next_run_time
+                .and_then(|t| job.trigger.next_fire_time(Some(t), now))
+                .is_none()
+        {
+            continue;
+        }
         let Some(p) = decide(&job, now, &mut out) else {
             continue;
         };

@@ -60,6 +60,9 @@ pub(crate) struct DurableConfig {
     pub(crate) poll: Duration,
     /// How long finished runs stay in the history (`None`: forever).
     pub(crate) history: Option<Duration>,
+    /// How far ahead to claim; `None`: [`LOOKAHEAD`] for a store with a
+    /// clock of its own, nothing for one on the scheduler's clock.
+    pub(crate) claim_ahead: Option<Duration>,
 }
 
 /// A run of a durable store, in flight here.
@@ -146,7 +149,9 @@ impl Durable {
 
     /// How far ahead to claim.
     fn lookahead(&self) -> Duration {
-        if self.link.store.own_clock() {
+        if let Some(d) = self.cfg.claim_ahead {
+            d
+        } else if self.link.store.own_clock() {
             LOOKAHEAD
         } else {
             Duration::ZERO
@@ -550,7 +555,7 @@ impl SchedulerActor {
         let store_run = claim.run_id;
         let runnable = match self.runnable_of(&claim) {
             Ok(r) => r,
-            Err((executor, e)) => {
+            Err(e) => {
                 // Cannot run here (its executor or data is missing): a failed run.
                 self.emit(Event::JobError {
                     job_id: job_id.clone(),
@@ -561,7 +566,6 @@ impl SchedulerActor {
                     error: e.to_string(),
                     retry_at: None,
                 });
-                let _ = executor;
                 if let Some(d) = self.durable_mut() {
                     d.done.push((
                         Completion {
@@ -638,36 +642,30 @@ impl SchedulerActor {
     }
 
     /// The executor and the call for a claimed run, from this binary's registry.
-    fn runnable_of(&self, claim: &Claim) -> Result<(usize, Runnable), (usize, Error)> {
+    fn runnable_of(&self, claim: &Claim) -> Result<(usize, Runnable), Error> {
         let executor = self
             .admission
             .executor_index(&claim.options.executor)
             .map(usize::from)
-            .map_err(|e| (0, e.context(format_args!("job `{}`", claim.job_id))))?;
+            .map_err(|e| e.context(format_args!("job `{}`", claim.job_id)))?;
         let Some(d) = self.admission.registry.get(&claim.function) else {
-            return Err((
-                executor,
-                Error::new(
-                    ErrorKind::UnknownJob,
-                    format!(
-                        "job `{}`: no job function is registered as `{}`",
-                        claim.job_id, claim.function
-                    ),
+            return Err(Error::new(
+                ErrorKind::UnknownJob,
+                format!(
+                    "job `{}`: no job function is registered as `{}`",
+                    claim.job_id, claim.function
                 ),
             ));
         };
         for req in d.data {
             if !self.admission.data.contains((req.type_id)()) {
-                return Err((
-                    executor,
-                    Error::new(
-                        ErrorKind::MissingData,
-                        format!(
-                            "job `{}` (`{}`): {}",
-                            claim.job_id,
-                            d.path,
-                            self.admission.data.missing(req.type_name)
-                        ),
+                return Err(Error::new(
+                    ErrorKind::MissingData,
+                    format!(
+                        "job `{}` (`{}`): {}",
+                        claim.job_id,
+                        d.path,
+                        self.admission.data.missing(req.type_name)
                     ),
                 ));
             }

@@ -75,6 +75,7 @@ impl Default for SchedulerBuilder {
                 lease: Duration::from_secs(30),
                 poll: Duration::from_secs(1),
                 history: Some(Duration::from_secs(7 * 24 * 3600)),
+                claim_ahead: None,
             },
         }
     }
@@ -138,6 +139,16 @@ impl SchedulerBuilder {
     /// late at most. Changes made through this scheduler are seen at once.
     pub fn poll_interval(mut self, every: Duration) -> Self {
         self.durable.poll = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How far ahead of a fire time a durable store's runs are claimed, to
+    /// start them on time (default 300 ms for a store with a clock of its
+    /// own, PostgreSQL; none on SQLite). A job's last fire time is never
+    /// claimed ahead; removing, pausing or rescheduling a job drops its runs
+    /// claimed ahead.
+    pub fn claim_ahead(mut self, ahead: Duration) -> Self {
+        self.durable.claim_ahead = Some(ahead);
         self
     }
 

@@ -1,10 +1,7 @@
 //! `scheduler next`: compute and format fire times.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use scheduler_triggers::{
-    parse_duration, parse_instant, parse_zone, CronFields, CronTrigger, IntervalTrigger, Trigger,
-    Zone,
-};
+use scheduler_triggers::{parse_instant, parse_zone, TriggerSpec, Zone};
 
 use crate::args::NextOptions;
 
@@ -30,8 +27,8 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
             .transpose()
     };
     let after = instant("after", &o.after)?.unwrap_or_else(Utc::now);
-    let start = instant("start", &o.start)?;
-    let end = instant("end", &o.end)?;
+    instant("start", &o.start)?;
+    instant("end", &o.end)?;
     let count: usize = match &o.count {
         Some(c) => c
             .parse()
@@ -39,39 +36,29 @@ pub(crate) fn run(o: &NextOptions) -> Result<Vec<String>, String> {
         None => 10,
     };
 
-    let trigger: Trigger = if let Some(expr) = &o.cron {
-        CronTrigger::builder(expr)
-            .zone(zone)
-            .start(start)
-            .end(end)
-            .build()
-            .map_err(|e| e.to_string())?
-            .into()
-    } else if let Some(every) = &o.interval {
-        let every = parse_duration(every).map_err(|e| format!("--interval: {e}"))?;
-        IntervalTrigger::builder(every)
-            .tz(zone.name())
-            .start(start.unwrap_or(after))
-            .end(end)
-            .build()
-            .map_err(|e| format!("--interval: {e}"))?
-            .into()
-    } else {
-        let mut fields = CronFields::new();
-        for (name, expr) in &o.fields {
-            fields = fields
-                .set(name, expr)
-                .map_err(|e| format!("--field: {e}"))?;
+    let mut fields = std::collections::BTreeMap::new();
+    for (name, expr) in &o.fields {
+        if fields.insert(name.clone(), expr.clone()).is_some() {
+            return Err(format!("--field: `{name}` is given twice"));
         }
-        CronTrigger::from_fields(fields)
-            .zone(zone)
-            .start(start)
-            .end(end)
-            .build()
-            .map_err(|e| format!("--field: {e}"))?
-            .into()
+    }
+    let spec = TriggerSpec {
+        cron: o.cron.clone(),
+        fields: (!fields.is_empty()).then_some(fields),
+        interval: o.interval.clone(),
+        date: None,
+        tz: o.tz.clone(),
+        start: o.start.clone(),
+        end: o.end.clone(),
     };
-
+    let flag = if o.interval.is_some() {
+        "--interval: "
+    } else if o.cron.is_some() {
+        ""
+    } else {
+        "--field: "
+    };
+    let trigger = spec.build(after).map_err(|e| format!("{flag}{e}"))?;
     Ok(trigger
         .iter_after(after)
         .take(count)

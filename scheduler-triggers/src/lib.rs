@@ -41,6 +41,7 @@ mod fields_match;
 mod instant;
 mod interval;
 mod jitter;
+mod spec;
 mod trigger;
 mod wallclock;
 mod zone;
@@ -53,6 +54,7 @@ pub use fields::{parse_field, CronFields, FIELD_NAMES};
 pub use instant::parse_instant;
 pub use interval::{IntervalBuilder, IntervalTrigger};
 pub use jitter::Jitter;
+pub use spec::TriggerSpec;
 pub use trigger::Trigger;
 pub use zone::Zone;
 

@@ -42,7 +42,11 @@ mod event;
 mod executor;
 mod handle;
 mod job;
+#[cfg(feature = "web")]
+mod monitor;
 mod store;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use clock::{Clock, Sleep, SystemClock, TestClock};
 pub use error::{Error, ErrorKind};
@@ -53,7 +57,7 @@ pub use executor::Executor;
 pub use handle::{AddJob, Blocking, Scheduler, SchedulerBuilder};
 pub use job::{
     Data, FromJobContext, IntoJobResult, Job, JobChanges, JobContext, JobError, JobOptions,
-    JobResult, JobSpec, Retry, Target,
+    JobPage, JobQuery, JobResult, JobSpec, Retry, Target,
 };
 /// The contract between the attribute macros and the runtime: what
 /// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a

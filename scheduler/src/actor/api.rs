@@ -208,6 +208,22 @@ impl SchedulerActor {
         jobs
     }
 
+    /// One page of the jobs: only the page's snapshots are made.
+    pub(crate) fn jobs_page(&self, query: &crate::job::JobQuery) -> crate::job::JobPage {
+        let keys: Vec<_> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|e| query.matches(&e.id, e.opts.name.as_deref(), e.next_run))
+            .map(|e| (e.next_run, e.id.clone(), e))
+            .collect();
+        let (total, page) = query.page(keys);
+        crate::job::JobPage {
+            total,
+            jobs: page.into_iter().map(JobEntry::snapshot).collect(),
+        }
+    }
+
     pub(crate) fn run_now(&mut self, id: &str) -> Result<u64, Error> {
         if self.phase != Phase::Running {
             return Err(Error::not_running());

@@ -94,6 +94,11 @@ pub(crate) struct ListJobs;
 handler!(ListJobs, Vec<Job>, |act, m, ctx| act.jobs());
 
 #[derive(Message)]
+#[rtype(result = "Result<crate::job::JobPage, Error>")]
+pub(crate) struct ListJobsPage(pub(crate) crate::job::JobQuery);
+handler!(ListJobsPage, Result<crate::job::JobPage, Error>, |act, m, ctx| Ok(act.jobs_page(&m.0)));
+
+#[derive(Message)]
 #[rtype(result = "usize")]
 pub(crate) struct CountJobs;
 handler!(CountJobs, usize, |act, m, ctx| act.len());

@@ -308,7 +308,18 @@ impl SchedulerBuilder {
         let subscribers = self.subscribers;
         let subscribers_actor = subscribers.clone();
         let events_tx = events.clone();
-        let listeners = self.listeners;
+        #[allow(unused_mut)]
+        let mut listeners = self.listeners;
+        #[cfg(feature = "web")]
+        let monitor = crate::monitor::Monitor::new(self.clock.clone());
+        #[cfg(feature = "web")]
+        {
+            let m = monitor.clone();
+            listeners.push((
+                crate::monitor::Monitor::mask(),
+                Box::new(move |e: &Event| m.record(e)),
+            ));
+        }
         let lifecycle_actor = lifecycle.clone();
         let job_shared_actor = job_shared.clone();
         let addr = SchedulerActor::start_in_arbiter(&arbiter.handle(), move |ctx| {
@@ -386,6 +397,8 @@ impl SchedulerBuilder {
             lifecycle,
             system: std::sync::Mutex::new(None),
             durable: durable.map(|(link, _)| link),
+            #[cfg(feature = "web")]
+            monitor,
         });
         if let Some(slot) = &job_shared.handle {
             let weak: std::sync::Weak<dyn std::any::Any + Send + Sync> =
@@ -535,7 +548,7 @@ fn default_node_id() -> String {
 }
 
 /// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -281,6 +281,24 @@ impl Scheduler {
         rs.iter().map(JobRecord::to_job).collect()
     }
 
+    /// A page of a durable store's jobs: read whole, then filtered and paged.
+    pub(crate) async fn durable_jobs_page(
+        &self,
+        link: &Arc<StoreLink>,
+        query: crate::job::JobQuery,
+    ) -> Result<crate::job::JobPage, Error> {
+        let rs = link.call(|s| async move { s.jobs().await }.boxed()).await?;
+        let mut keys = Vec::new();
+        for r in rs {
+            let job = r.to_job()?;
+            if query.matches(job.id(), job.name.as_deref(), job.next_run_time) {
+                keys.push((job.next_run_time, job.id.clone(), job));
+            }
+        }
+        let (total, jobs) = query.page(keys);
+        Ok(crate::job::JobPage { total, jobs })
+    }
+
     pub(crate) async fn durable_count(&self, link: &Arc<StoreLink>) -> Result<usize, Error> {
         let n = link
             .call(|s| async move { s.job_count().await }.boxed())

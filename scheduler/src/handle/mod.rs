@@ -10,5 +10,6 @@ pub(crate) mod builder;
 mod durable;
 pub(crate) mod scheduler;
 
+pub(crate) use builder::shutdown_signal;
 pub use builder::SchedulerBuilder;
 pub use scheduler::{AddJob, Blocking, Scheduler};

@@ -15,7 +15,7 @@ use crate::event::{Event, EventMask, EventStream};
 use crate::handle::builder::SchedulerBuilder;
 use crate::job::context::JobContext;
 use crate::job::target::Target;
-use crate::job::{Job, JobChanges, JobSpec};
+use crate::job::{Job, JobChanges, JobPage, JobQuery, JobSpec};
 use crate::trigger::Trigger;
 
 /// The handle to a running scheduler: `Clone + Send + Sync`, async methods for
@@ -56,6 +56,9 @@ pub(crate) struct Inner {
     pub(crate) system: Mutex<Option<System>>,
     /// A durable store, if the scheduler has one (the job API goes there).
     pub(crate) durable: Option<Arc<crate::store::link::StoreLink>>,
+    /// What the web view and the metrics show (feature `web`).
+    #[cfg(feature = "web")]
+    pub(crate) monitor: Arc<crate::monitor::Monitor>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -206,6 +209,16 @@ impl Scheduler {
             return self.durable_jobs(link).await;
         }
         self.ask(ListJobs).await
+    }
+
+    /// One page of the jobs matching `query`, in the order of
+    /// [`Scheduler::jobs`], and how many match in all. Only the page's jobs
+    /// are copied out of the scheduler, so a list of 100 000 jobs stays fast.
+    pub async fn jobs_page(&self, query: JobQuery) -> Result<JobPage, Error> {
+        if let Some(link) = self.link() {
+            return self.durable_jobs_page(link, query).await;
+        }
+        self.ask(ListJobsPage(query)).await?
     }
 
     /// How many jobs there are.
@@ -457,6 +470,8 @@ blocking_methods! {
     fn get_job(id: &str) -> Option<Job>;
     /// See [`Scheduler::jobs`].
     fn jobs() -> Vec<Job>;
+    /// See [`Scheduler::jobs_page`].
+    fn jobs_page(query: JobQuery) -> JobPage;
     /// See [`Scheduler::job_count`].
     fn job_count() -> usize;
     /// See [`Scheduler::jobs_table`].

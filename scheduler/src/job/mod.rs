@@ -9,6 +9,7 @@
 pub(crate) mod context;
 pub(crate) mod data;
 pub(crate) mod options;
+pub(crate) mod query;
 pub(crate) mod registry;
 pub(crate) mod snapshot;
 pub(crate) mod spec;
@@ -19,6 +20,7 @@ pub(crate) mod target;
 pub use context::{FromJobContext, IntoJobResult, JobContext, JobError, JobResult};
 pub use data::Data;
 pub use options::{JobOptions, Retry};
+pub use query::{JobPage, JobQuery};
 pub use registry::{DataRequirement, JobDescriptor, JobFn, StaticSchedule, StaticTrigger};
 pub use snapshot::Job;
 pub use spec::{JobChanges, JobSpec};

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::job::Job;
 use crate::trigger::Trigger;
 
-fn describe(t: &Trigger) -> String {
+pub(crate) fn describe(t: &Trigger) -> String {
     match t {
         Trigger::Date(d) => format!(
             "date[{}]",

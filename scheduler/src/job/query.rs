@@ -64,20 +64,26 @@ impl JobQuery {
     }
 
     /// Whether a job with this id, name and next run matches the filters.
-    pub(crate) fn matches(&self, id: &str, name: Option<&str>, next: Option<DateTime<Utc>>) -> bool {
+    pub(crate) fn matches(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        next: Option<DateTime<Utc>>,
+    ) -> bool {
         if self.paused.is_some_and(|p| p != next.is_none()) {
             return false;
         }
         match &self.search {
             None => true,
-            Some(s) => {
-                contains_folded(id, s) || name.is_some_and(|n| contains_folded(n, s))
-            }
+            Some(s) => contains_folded(id, s) || name.is_some_and(|n| contains_folded(n, s)),
         }
     }
 
     /// The page of `keys` (next run, id, payload), sorted in list order.
-    pub(crate) fn page<T>(&self, mut keys: Vec<(Option<DateTime<Utc>>, Arc<str>, T)>) -> (usize, Vec<T>) {
+    pub(crate) fn page<T>(
+        &self,
+        mut keys: Vec<(Option<DateTime<Utc>>, Arc<str>, T)>,
+    ) -> (usize, Vec<T>) {
         let total = keys.len();
         keys.sort_unstable_by(|a, b| order(a.0, &a.1, b.0, &b.1));
         let limit = self.limit.unwrap_or(usize::MAX);
@@ -154,6 +160,9 @@ mod tests {
             (Some(t), Arc::from("a"), 4),
         ];
         assert_eq!(JobQuery::new().page(keys.clone()), (4, vec![4, 3, 2, 1]));
-        assert_eq!(JobQuery::new().offset(1).limit(2).page(keys), (4, vec![3, 2]));
+        assert_eq!(
+            JobQuery::new().offset(1).limit(2).page(keys),
+            (4, vec![3, 2])
+        );
     }
 }

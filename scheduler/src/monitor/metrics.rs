@@ -79,7 +79,11 @@ impl Metrics {
             "How long runs ran",
             duration.clone(),
         );
-        registry.register("scheduler_jobs", "Jobs by state (scheduled, paused)", jobs.clone());
+        registry.register(
+            "scheduler_jobs",
+            "Jobs by state (scheduled, paused)",
+            jobs.clone(),
+        );
         registry.register("scheduler_runs_running", "Runs in flight", running.clone());
         registry.register(
             "scheduler_missed_runs",
@@ -160,7 +164,12 @@ impl Metrics {
     }
 
     /// The text exposition format, with the gauges read now.
-    pub(crate) fn encode(&self, scheduled: usize, paused: usize, running: usize) -> Result<String, std::fmt::Error> {
+    pub(crate) fn encode(
+        &self,
+        scheduled: usize,
+        paused: usize,
+        running: usize,
+    ) -> Result<String, std::fmt::Error> {
         let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         self.jobs
             .get_or_create(&StateLabels {

@@ -81,10 +81,7 @@ impl From<&RunRecord> for RunView {
             started_at: r.started_at,
             finished_at: r.finished_at,
             lateness_ms: r.started_at.and_then(|s| ms(s - r.scheduled_at)),
-            duration_ms: r
-                .started_at
-                .zip(r.finished_at)
-                .and_then(|(s, f)| ms(f - s)),
+            duration_ms: r.started_at.zip(r.finished_at).and_then(|(s, f)| ms(f - s)),
             outcome: outcome.to_owned(),
             attempt: r.attempt,
             error: r.error.clone(),
@@ -209,7 +206,13 @@ impl Runs {
                 scheduled_at,
                 count,
             } => {
-                self.skipped(job_id, *scheduled_at, "missed", Some(format!("{count} fire time(s) missed")), now);
+                self.skipped(
+                    job_id,
+                    *scheduled_at,
+                    "missed",
+                    Some(format!("{count} fire time(s) missed")),
+                    now,
+                );
                 None
             }
             Event::JobMaxInstances {
@@ -325,12 +328,21 @@ impl Runs {
 
     /// The newest runs first (in flight, then finished), of `job` if given,
     /// with `outcome` if given; at most `limit`.
-    pub(crate) fn recent(&self, job: Option<&str>, outcome: Option<&str>, limit: usize) -> Vec<RunView> {
+    pub(crate) fn recent(
+        &self,
+        job: Option<&str>,
+        outcome: Option<&str>,
+        limit: usize,
+    ) -> Vec<RunView> {
         let keep = |r: &&RunView| {
             job.is_none_or(|j| r.job_id == j) && outcome.is_none_or(|o| r.outcome == o)
         };
         let mut flying: Vec<&RunView> = self.in_flight.values().filter(keep).collect();
-        flying.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.run_id.cmp(&a.run_id)));
+        flying.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then(b.run_id.cmp(&a.run_id))
+        });
         flying
             .into_iter()
             .chain(self.recent.iter().rev().filter(keep))
@@ -383,7 +395,11 @@ mod tests {
                 t0,
             );
         }
-        assert_eq!(runs.recent(None, None, 10).len(), 2, "the ring keeps its capacity");
+        assert_eq!(
+            runs.recent(None, None, 10).len(),
+            2,
+            "the ring keeps its capacity"
+        );
         runs.record(&Event::JobRemoved { job_id: job }, t0);
         assert_eq!(runs.last("a"), None);
     }

@@ -73,7 +73,11 @@ pub(crate) async fn recent_runs(
 ) -> Result<Vec<RunView>, Error> {
     if sched.inner.durable.is_some() {
         // The store's history is the cluster's; filtered by outcome here.
-        let fetch = if outcome.is_some() { limit.max(1000) } else { limit };
+        let fetch = if outcome.is_some() {
+            limit.max(1000)
+        } else {
+            limit
+        };
         let runs = sched.runs(job, fetch).await?;
         return Ok(runs
             .iter()
@@ -89,7 +93,10 @@ pub(crate) async fn recent_runs(
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs",
     params(("id" = String, Path, description = "The job id")),
     responses((status = 200, body = JobDetail), (status = 404, body = ApiError)))]
-pub(crate) async fn get_job(sched: Sched, id: web::Path<String>) -> Result<web::Json<JobDetail>, Error> {
+pub(crate) async fn get_job(
+    sched: Sched,
+    id: web::Path<String>,
+) -> Result<web::Json<JobDetail>, Error> {
     let job = sched.get_job(&id).await?.ok_or_else(|| not_found(&id))?;
     let last = sched.inner.monitor.lock().last(&id);
     let runs = recent_runs(&sched, Some(&id), None, 20).await?;
@@ -192,7 +199,10 @@ pub(crate) async fn list_runs(
 ) -> Result<web::Json<Vec<RunView>>, actix_web::Error> {
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(Refusal::bad_request(format!("`limit` must be between 1 and 1000, not {limit}")).into());
+        return Err(Refusal::bad_request(format!(
+            "`limit` must be between 1 and 1000, not {limit}"
+        ))
+        .into());
     }
     if let Some(o) = &params.outcome {
         if !OUTCOMES.contains(&o.as_str()) {
@@ -203,7 +213,13 @@ pub(crate) async fn list_runs(
             .into());
         }
     }
-    let runs = recent_runs(&sched, params.job.as_deref(), params.outcome.as_deref(), limit).await?;
+    let runs = recent_runs(
+        &sched,
+        params.job.as_deref(),
+        params.outcome.as_deref(),
+        limit,
+    )
+    .await?;
     Ok(web::Json(runs))
 }
 
@@ -216,7 +232,10 @@ pub(crate) async fn preview(
 ) -> Result<web::Json<Preview>, actix_web::Error> {
     let count = body.count.unwrap_or(10);
     if !(1..=100).contains(&count) {
-        return Err(Refusal::bad_request(format!("`count` must be between 1 and 100, not {count}")).into());
+        return Err(Refusal::bad_request(format!(
+            "`count` must be between 1 and 100, not {count}"
+        ))
+        .into());
     }
     let after = match &body.after {
         Some(text) => crate::trigger::parse_instant(text).map_err(|e| {
@@ -234,7 +253,10 @@ pub(crate) async fn preview(
     let times = trigger
         .iter_after(after)
         .take(count)
-        .map(|t| zone.localize(t).to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        .map(|t| {
+            zone.localize(t)
+                .to_rfc3339_opts(SecondsFormat::AutoSi, false)
+        })
         .collect();
     Ok(web::Json(Preview {
         trigger: crate::job::table::describe(&trigger),

@@ -93,7 +93,11 @@ pub(crate) async fn page(
             url.push_str(&encode(&q));
         }
         if let Some(s) = params.state {
-            url.push_str(if s == JobState::Paused { "&state=paused" } else { "&state=scheduled" });
+            url.push_str(if s == JobState::Paused {
+                "&state=paused"
+            } else {
+                "&state=scheduled"
+            });
         }
         url
     };

@@ -11,13 +11,21 @@ use crate::job::JobQuery;
     responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
 pub(crate) async fn metrics(sched: web::Data<Scheduler>) -> Result<HttpResponse, Error> {
     let total = sched.job_count().await?;
-    let paused = sched.jobs_page(JobQuery::new().paused(true).limit(0)).await?.total;
+    let paused = sched
+        .jobs_page(JobQuery::new().paused(true).limit(0))
+        .await?
+        .total;
     let monitor = &sched.inner.monitor;
     let running = monitor.lock().running();
     let text = monitor
         .metrics
         .encode(total.saturating_sub(paused), paused, running)
-        .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot encode the metrics: {e}")))?;
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!("cannot encode the metrics: {e}"),
+            )
+        })?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

@@ -60,13 +60,13 @@ mod scope;
 mod serve;
 mod sse;
 
+pub use crate::monitor::RunView;
 pub use access::CSRF_HEADER;
 pub use dto::{
     JobDetail, JobPageView, JobState, JobView, JobsParams, Preview, PreviewRequest, RunStarted,
     RunsParams,
 };
 pub use error::ApiError;
-pub use crate::monitor::RunView;
 pub use openapi::openapi;
 pub use scope::{scope, SchedulerScope};
 pub use serve::{serve, serve_with_deadline, DEFAULT_DRAIN_DEADLINE};

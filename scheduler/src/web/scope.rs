@@ -95,15 +95,21 @@ impl SchedulerScope {
         };
         web::scope(&self.path)
             .app_data(state)
-            .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|e, _| {
-                Refusal::bad_request(format!("bad JSON body: {e}")).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                Refusal::bad_request(format!("bad query: {e}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|e, _| {
-                Refusal::bad_request(format!("bad path: {e}")).into()
-            }))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(|e, _| {
+                        Refusal::bad_request(format!("bad JSON body: {e}")).into()
+                    }),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| Refusal::bad_request(format!("bad query: {e}")).into()),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| Refusal::bad_request(format!("bad path: {e}")).into()),
+            )
             .route("", web::get().to(dashboard::redirect))
             .route("/", web::get().to(dashboard::page))
             .route("/assets/{name}", web::get().to(dashboard::asset))
@@ -119,8 +125,14 @@ impl SchedulerScope {
                     .route(web::delete().guard(guard()).to(api::remove_job))
                     .route(web::delete().to(forbidden)),
             )
-            .service(write("/api/jobs/{id}/pause", web::post().to(api::pause_job)))
-            .service(write("/api/jobs/{id}/resume", web::post().to(api::resume_job)))
+            .service(write(
+                "/api/jobs/{id}/pause",
+                web::post().to(api::pause_job),
+            ))
+            .service(write(
+                "/api/jobs/{id}/resume",
+                web::post().to(api::resume_job),
+            ))
             .service(write("/api/jobs/{id}/run", web::post().to(api::run_job)))
             .service(write(
                 "/api/jobs/{id}/reschedule",

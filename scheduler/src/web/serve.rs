@@ -59,7 +59,7 @@ pub async fn serve_with_deadline(
         r = &mut server => Some(r),
         _ = crate::handle::shutdown_signal() => None,
     };
-    let result = match served {
+    match served {
         Some(r) => {
             tracing::info!(target: "scheduler::lifecycle", "web server stopped; draining the scheduler");
             drain(&sched, deadline).await;
@@ -69,14 +69,15 @@ pub async fn serve_with_deadline(
             tracing::info!(target: "scheduler::lifecycle", "signal received; stopping the web server and draining the scheduler");
             // The event streams end when the scheduler is down, which lets
             // the server's graceful stop finish.
-            let (_, r) = tokio::join!(drain(&sched, deadline), async {
-                handle.stop(true).await;
-                server.await
-            });
+            // The server future runs the server: it must be polled while
+            // the stop is on its way.
+            let (_, (_, r)) = tokio::join!(
+                drain(&sched, deadline),
+                futures_util::future::join(handle.stop(true), server)
+            );
             r
         }
-    };
-    result
+    }
 }
 
 async fn drain(sched: &Scheduler, deadline: Duration) {

@@ -18,9 +18,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// One event as an SSE message.
 pub(crate) fn message(event: &Event) -> Bytes {
-    let json = serde_json::to_string(event).unwrap_or_else(|e| {
-        format!(r#"{{"type":"error","error":"cannot encode event: {e}"}}"#)
-    });
+    let json = serde_json::to_string(event)
+        .unwrap_or_else(|e| format!(r#"{{"type":"error","error":"cannot encode event: {e}"}}"#));
     let kind = event_type(&json);
     Bytes::from(format!("event: {kind}\ndata: {json}\n\n"))
 }

@@ -4,10 +4,10 @@
 //!   jobs (memory store), p50 / p99 over 300 requests on one keep-alive
 //!   connection;
 //! - `metrics`: a scrape of `metrics` with 10 000 jobs that have each run once;
-//! - `sse`: dispatch throughput (50 000 one-shot jobs due at one instant,
-//!   each run is 2 events plus the removal) without and with 10 SSE clients
-//!   reading every event, rounds alternated; the events per second each
-//!   client received.
+//! - `sse`: 5 000 jobs every second for 8 s (10 000 job events/s), the
+//!   runs' lateness without and with 10 SSE clients reading every event,
+//!   rounds alternated, and how many events each client read; then a burst
+//!   (50 000 runs due at once) with and without the clients.
 //!
 //! `cargo bench -p benches --bench web` (all), or `-- jobs-api|metrics|sse`.
 
@@ -36,7 +36,11 @@ fn serve() -> Res<Served> {
     let thread = std::thread::spawn(move || {
         let sys = actix_rt::System::new();
         sys.block_on(async move {
-            let sched = match Scheduler::builder().without_registered_jobs().event_capacity(1 << 16).start() {
+            let sched = match Scheduler::builder()
+                .without_registered_jobs()
+                .event_capacity(1 << 16)
+                .start()
+            {
                 Ok(s) => s,
                 Err(e) => return drop(tx.send(Err(e.to_string()))),
             };
@@ -73,11 +77,13 @@ impl Served {
     fn stop(mut self) {
         let server = self.server.clone();
         let _ = self.sched.blocking().shutdown(false);
-        drop(std::thread::spawn(move || {
-            let rt = actix_rt::System::new();
-            rt.block_on(server.stop(false));
-        })
-        .join());
+        drop(
+            std::thread::spawn(move || {
+                let rt = actix_rt::System::new();
+                rt.block_on(server.stop(false));
+            })
+            .join(),
+        );
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -109,7 +115,11 @@ impl Client {
         )?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
-        let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or("no status")?;
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or("no status")?;
         let mut len = 0usize;
         loop {
             line.clear();
@@ -175,14 +185,34 @@ fn add_jobs(sched: &Scheduler, n: usize, trigger: Trigger, target: &Target) -> R
 fn jobs_api() -> Res {
     let s = serve()?;
     let every = Trigger::interval(Duration::from_secs(3600))?;
-    add_jobs(&s.sched, 100_000, every, &Target::from_async(|_ctx| async {}))?;
+    add_jobs(
+        &s.sched,
+        100_000,
+        every,
+        &Target::from_async(|_ctx| async {}),
+    )?;
     let mut c = Client::connect(&s.addr)?;
     for _ in 0..20 {
         c.get("/scheduler/api/jobs?limit=50")?;
     }
-    latency(&mut c, "jobs API, 100k jobs, page of 50", "/scheduler/api/jobs?limit=50", 300)?;
-    latency(&mut c, "jobs API, 100k jobs, page 1000", "/scheduler/api/jobs?limit=50&offset=50000", 300)?;
-    latency(&mut c, "jobs API, 100k jobs, search", "/scheduler/api/jobs?limit=50&q=shard%20999", 300)?;
+    latency(
+        &mut c,
+        "jobs API, 100k jobs, page of 50",
+        "/scheduler/api/jobs?limit=50",
+        300,
+    )?;
+    latency(
+        &mut c,
+        "jobs API, 100k jobs, page 1000",
+        "/scheduler/api/jobs?limit=50&offset=50000",
+        300,
+    )?;
+    latency(
+        &mut c,
+        "jobs API, 100k jobs, search",
+        "/scheduler/api/jobs?limit=50&q=shard%20999",
+        300,
+    )?;
     latency(&mut c, "dashboard page, 100k jobs", "/scheduler/", 300)?;
     s.stop();
     Ok(())
@@ -206,18 +236,135 @@ fn metrics() -> Res {
     let every = Trigger::interval(Duration::from_secs(3600))?;
     let idle = Target::from_async(|_ctx| async {});
     let specs = (0..10_000)
-        .map(|i| JobSpec::new(idle.clone()).id(format!("idle-{i}")).trigger(every.clone()))
+        .map(|i| {
+            JobSpec::new(idle.clone())
+                .id(format!("idle-{i}"))
+                .trigger(every.clone())
+        })
         .collect();
     s.sched.blocking().add_jobs(specs)?;
     let mut c = Client::connect(&s.addr)?;
-    latency(&mut c, "metrics scrape, 10k jobs, 10k runs", "/scheduler/metrics", 300)?;
+    latency(
+        &mut c,
+        "metrics scrape, 10k jobs, 10k runs",
+        "/scheduler/metrics",
+        300,
+    )?;
     s.stop();
     Ok(())
 }
 
-/// One round: 50 000 jobs due at one instant; jobs/s, and each SSE
-/// client's events/s (none without clients).
-fn sse_round(clients: usize) -> Res<(f64, Vec<f64>)> {
+/// 10 SSE clients, each counting the job events it reads; joined at the end.
+fn sse_clients(addr: &str, clients: usize) -> Res<Vec<std::thread::JoinHandle<u64>>> {
+    let mut readers = Vec::new();
+    for _ in 0..clients {
+        let mut stream = TcpStream::connect(addr)?;
+        write!(
+            stream,
+            "GET /scheduler/events HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+        )?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        readers.push(std::thread::spawn(move || {
+            let mut r = BufReader::new(stream);
+            let mut line = String::new();
+            let mut events = 0u64;
+            while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                if line.starts_with("event: job_") {
+                    events += 1;
+                }
+                if line.starts_with("event: lagged") {
+                    println!("  a client lagged");
+                }
+                line.clear();
+            }
+            events
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    Ok(readers)
+}
+
+/// Steady load: 5 000 jobs every second for 8 s (10 000 job events/s:
+/// submitted and executed); the runs' lateness p50 / p99 in ms, and the
+/// job events each client read.
+fn steady_round(clients: usize) -> Res<(f64, f64, Vec<u64>)> {
+    let (jobs, secs) = (5_000usize, 8i64);
+    let s = serve()?;
+    let lateness = Arc::new(Mutex::new(Vec::with_capacity(jobs * secs as usize)));
+    let l = lateness.clone();
+    let target = Target::from_async(move |ctx: scheduler::JobContext| {
+        let late = (Utc::now() - ctx.scheduled_at())
+            .num_microseconds()
+            .unwrap_or(0);
+        if let Ok(mut v) = l.lock() {
+            v.push(late as f64 / 1e3);
+        }
+        std::future::ready(())
+    });
+    let readers = sse_clients(&s.addr, clients)?;
+    let now = Utc::now();
+    let start = now + chrono::TimeDelta::seconds(2)
+        - chrono::TimeDelta::nanoseconds(i64::from(now.timestamp_subsec_nanos()));
+    let every = scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(1))
+        .start(start)
+        .end(start + chrono::TimeDelta::seconds(secs - 1))
+        .build()?;
+    add_jobs(&s.sched, jobs, every.into(), &target)?;
+    let end = start + chrono::TimeDelta::seconds(secs + 1);
+    std::thread::sleep((end - Utc::now()).to_std().unwrap_or_default());
+    s.stop();
+    let mut per_client = Vec::new();
+    for r in readers {
+        per_client.push(r.join().map_err(|_| "reader panicked")?);
+    }
+    let mut v = lateness.lock().map_err(|_| "poisoned")?.clone();
+    v.sort_by(f64::total_cmp);
+    if v.len() < jobs * secs as usize {
+        println!("  only {} of {} runs", v.len(), jobs * secs as usize);
+    }
+    Ok((percentile(&v, 0.5), percentile(&v, 0.99), per_client))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn sse() -> Res {
+    let (mut p50s, mut p99s) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+    for round in 0..3 {
+        let (a50, a99, _) = steady_round(0)?;
+        let (b50, b99, seen) = steady_round(10)?;
+        let least = seen.iter().min().copied().unwrap_or(0);
+        println!(
+            "round {round}: 10k job events/s; lateness without clients p50 {a50:.2} ms p99 {a99:.2} ms; \
+             with 10 SSE clients p50 {b50:.2} ms p99 {b99:.2} ms; fewest job events a client read {least}"
+        );
+        p50s.0.push(a50);
+        p50s.1.push(b50);
+        p99s.0.push(a99);
+        p99s.1.push(b99);
+    }
+    println!(
+        "sse steady: lateness median of rounds without clients p50 {:.2} / p99 {:.2} ms, with 10 clients p50 {:.2} / p99 {:.2} ms",
+        median(p50s.0),
+        median(p99s.0),
+        median(p50s.1),
+        median(p99s.1)
+    );
+    // A burst far beyond 10k events/s: throughput with and without clients.
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        without.push(burst_round(0)?);
+        with.push(burst_round(10)?);
+    }
+    let (a, b) = (median(without), median(with));
+    println!("sse burst: 50 000 runs due at once, dispatch median without {a:.0} jobs/s, with 10 clients {b:.0} jobs/s, ratio {:.2}", b / a);
+    Ok(())
+}
+
+/// 50 000 jobs due at one instant: jobs per second.
+fn burst_round(clients: usize) -> Res<f64> {
     let n = 50_000usize;
     let s = serve()?;
     let done = Arc::new(AtomicU64::new(0));
@@ -231,30 +378,7 @@ fn sse_round(clients: usize) -> Res<(f64, Vec<f64>)> {
         }
         std::future::ready(())
     });
-    let mut readers = Vec::new();
-    let start = Arc::new(Mutex::new(None::<Instant>));
-    for _ in 0..clients {
-        let mut stream = TcpStream::connect(&s.addr)?;
-        write!(stream, "GET /scheduler/events HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let start = start.clone();
-        readers.push(std::thread::spawn(move || {
-            let mut r = BufReader::new(stream);
-            let mut line = String::new();
-            let (mut events, mut first, mut last) = (0u64, None, None);
-            while r.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-                if line.starts_with("event: job_") {
-                    events += 1;
-                    first.get_or_insert_with(Instant::now);
-                    last = Some(Instant::now());
-                }
-                line.clear();
-            }
-            let _ = start;
-            (events, first, last)
-        }));
-    }
-    std::thread::sleep(Duration::from_millis(300));
+    let readers = sse_clients(&s.addr, clients)?;
     let at = Utc::now() + chrono::TimeDelta::seconds(3);
     add_jobs(&s.sched, n, Trigger::at(at), &target)?;
     let due = Instant::now() + (at - Utc::now()).to_std().unwrap_or_default();
@@ -262,54 +386,23 @@ fn sse_round(clients: usize) -> Res<(f64, Vec<f64>)> {
     while done.load(Ordering::Relaxed) < n as u64 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let end = finished.lock().ok().and_then(|t| *t).ok_or("the runs did not finish")?;
-    let rate = n as f64 / end.saturating_duration_since(due).as_secs_f64();
-    std::thread::sleep(Duration::from_millis(500));
+    let end = finished
+        .lock()
+        .ok()
+        .and_then(|t| *t)
+        .ok_or("the runs did not finish")?;
     s.stop();
-    let mut per_client = Vec::new();
     for r in readers {
-        let (events, first, last) = r.join().map_err(|_| "reader panicked")?;
-        if let (Some(a), Some(b)) = (first, last) {
-            per_client.push(events as f64 / b.duration_since(a).as_secs_f64().max(1e-3));
-        }
-        if events < 3 * n as u64 {
-            println!("  a client saw {events} job events (of at least {}): it lagged", 3 * n);
-        }
+        let _ = r.join();
     }
-    Ok((rate, per_client))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn sse() -> Res {
-    let (mut without, mut with, mut ev) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..3 {
-        let (a, _) = sse_round(0)?;
-        let (b, per) = sse_round(10)?;
-        let e = if per.is_empty() { 0.0 } else { median(per.clone()) };
-        println!(
-            "round {round}: dispatch without clients {a:>9.0} jobs/s, with 10 SSE clients {b:>9.0} jobs/s \
-             ({:.2}); events/s per client (median) {e:.0}",
-            b / a
-        );
-        without.push(a);
-        with.push(b);
-        ev.push(e);
-    }
-    let (a, b) = (median(without), median(with));
-    println!(
-        "sse: dispatch median without {a:.0} jobs/s, with 10 clients {b:.0} jobs/s, ratio {:.2}; events/s per client median {:.0}",
-        b / a,
-        median(ev)
-    );
-    Ok(())
+    Ok(n as f64 / end.saturating_duration_since(due).as_secs_f64())
 }
 
 fn main() -> Res {
-    let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let which: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let all = which.is_empty();
     let wants = |s: &str| all || which.iter().any(|w| w == s);
     if wants("jobs-api") {

@@ -483,6 +483,8 @@ async fn events_stream_live_and_a_client_that_falls_behind_is_told() {
     for i in 0..40 {
         add(&sched, &format!("b{i}"), "b").await;
     }
+    // A round trip: the actor has emitted every JobAdded before we read.
+    sched.job_count().await.expect("count");
     let lagged = next_chunk(&mut body).await;
     assert!(
         lagged.starts_with("event: lagged\ndata: {\"type\":\"lagged\",\"missed\":"),

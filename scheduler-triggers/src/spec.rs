@@ -38,6 +38,7 @@ pub struct TriggerSpec {
     /// A crontab string: `*/5 * * * *`, `0 30 9 * * mon-fri` (seconds
     /// first), `@daily`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(example = "*/5 * * * *"))]
     pub cron: Option<String>,
     /// APScheduler-style fields (`year month day week day_of_week hour
     /// minute second`), AND-ed: `{"day_of_week": "mon-fri", "hour": "9"}`.
@@ -45,12 +46,15 @@ pub struct TriggerSpec {
     pub fields: Option<BTreeMap<String, String>>,
     /// Every so long: `90s`, `1h30m`, `500ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(example = "90s"))]
     pub interval: Option<String>,
     /// Once, at an RFC 3339 instant with an offset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(example = "2026-12-24T18:00:00Z"))]
     pub date: Option<String>,
     /// An IANA time zone (default UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(example = "Europe/Berlin"))]
     pub tz: Option<String>,
     /// The first instant the trigger may fire (RFC 3339); an interval
     /// without it starts one interval from now.

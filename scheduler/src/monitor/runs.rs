@@ -48,22 +48,6 @@ pub(crate) fn failure_name(kind: FailureKind) -> &'static str {
     }
 }
 
-/// Every outcome name a run can have, for filters and the API's docs.
-pub(crate) const OUTCOMES: [&str; 12] = [
-    "running",
-    "queued",
-    "success",
-    "error",
-    "panic",
-    "timeout",
-    "cancelled",
-    "crash",
-    "executor_restarted",
-    "missed",
-    "max_instances",
-    "abandoned",
-];
-
 impl From<&RunRecord> for RunView {
     fn from(r: &RunRecord) -> RunView {
         let outcome = match r.status {

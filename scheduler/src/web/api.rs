@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use crate::error::Error;
 use crate::handle::Scheduler;
 use crate::job::{JobPage, JobQuery};
-use crate::monitor::{runs::OUTCOMES, RunView};
+use crate::monitor::RunView;
 use crate::trigger::TriggerSpec;
 use crate::web::access::same_origin;
 use crate::web::dto::*;
@@ -204,22 +204,8 @@ pub(crate) async fn list_runs(
         ))
         .into());
     }
-    if let Some(o) = &params.outcome {
-        if !OUTCOMES.contains(&o.as_str()) {
-            return Err(Refusal::bad_request(format!(
-                "unknown outcome `{o}`; expected one of {}",
-                OUTCOMES.join(", ")
-            ))
-            .into());
-        }
-    }
-    let runs = recent_runs(
-        &sched,
-        params.job.as_deref(),
-        params.outcome.as_deref(),
-        limit,
-    )
-    .await?;
+    let outcome = params.outcome.map(Outcome::as_str);
+    let runs = recent_runs(&sched, params.job.as_deref(), outcome, limit).await?;
     Ok(web::Json(runs))
 }
 

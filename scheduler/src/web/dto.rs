@@ -117,6 +117,56 @@ pub struct JobsParams {
     pub state: Option<JobState>,
 }
 
+/// How a run ended (or stands).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Handed to its executor, not finished.
+    Running,
+    /// Waiting in a durable store (a retry, a recovered run, run now).
+    Queued,
+    /// Finished with `Ok`.
+    Success,
+    /// Returned an error.
+    Error,
+    /// Panicked.
+    Panic,
+    /// Passed its timeout.
+    Timeout,
+    /// Cancelled at shutdown.
+    Cancelled,
+    /// Its process died.
+    Crash,
+    /// Its executor was restarted.
+    ExecutorRestarted,
+    /// Later than its misfire grace time; not run.
+    Missed,
+    /// Skipped: `max_instances` runs were running.
+    MaxInstances,
+    /// Its node stopped renewing the lease; not run again.
+    Abandoned,
+}
+
+impl Outcome {
+    /// Its name in a [`crate::web::RunView`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Running => "running",
+            Outcome::Queued => "queued",
+            Outcome::Success => "success",
+            Outcome::Error => "error",
+            Outcome::Panic => "panic",
+            Outcome::Timeout => "timeout",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Crash => "crash",
+            Outcome::ExecutorRestarted => "executor_restarted",
+            Outcome::Missed => "missed",
+            Outcome::MaxInstances => "max_instances",
+            Outcome::Abandoned => "abandoned",
+        }
+    }
+}
+
 /// The filters of `GET api/runs`.
 #[derive(Clone, Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -124,10 +174,8 @@ pub struct JobsParams {
 pub struct RunsParams {
     /// Only runs of this job.
     pub job: Option<String>,
-    /// Only runs with this outcome: `running`, `queued`, `success`,
-    /// `error`, `panic`, `timeout`, `cancelled`, `crash`,
-    /// `executor_restarted`, `missed`, `max_instances`, `abandoned`.
-    pub outcome: Option<String>,
+    /// Only runs with this outcome.
+    pub outcome: Option<Outcome>,
     /// At most this many runs (1 to 1000, default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,

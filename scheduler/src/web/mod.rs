@@ -63,8 +63,8 @@ mod sse;
 pub use crate::monitor::RunView;
 pub use access::CSRF_HEADER;
 pub use dto::{
-    JobDetail, JobPageView, JobState, JobView, JobsParams, Preview, PreviewRequest, RunStarted,
-    RunsParams,
+    JobDetail, JobPageView, JobState, JobView, JobsParams, Outcome, Preview, PreviewRequest,
+    RunStarted, RunsParams,
 };
 pub use error::ApiError;
 pub use openapi::openapi;

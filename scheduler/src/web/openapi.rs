@@ -49,6 +49,7 @@ impl Modify for Security {
         dto::JobDetail,
         dto::RunStarted,
         dto::JobState,
+        dto::Outcome,
         dto::PreviewRequest,
         dto::Preview,
         crate::monitor::RunView,

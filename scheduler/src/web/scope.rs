@@ -89,7 +89,7 @@ impl SchedulerScope {
             writes: writes.clone(),
         });
         let write = |path: &str, route: actix_web::Route| {
-            web::resource(path)
+            resource(path, "POST")
                 .route(route.guard(guard()))
                 .route(web::post().to(forbidden))
         };
@@ -110,17 +110,17 @@ impl SchedulerScope {
                 web::PathConfig::default()
                     .error_handler(|e, _| Refusal::bad_request(format!("bad path: {e}")).into()),
             )
-            .route("", web::get().to(dashboard::redirect))
-            .route("/", web::get().to(dashboard::page))
-            .route("/assets/{name}", web::get().to(dashboard::asset))
-            .route("/openapi.json", web::get().to(openapi::document))
-            .route("/events", web::get().to(sse::events))
-            .route("/metrics", web::get().to(metrics::metrics))
-            .route("/api/jobs", web::get().to(api::list_jobs))
-            .route("/api/runs", web::get().to(api::list_runs))
-            .route("/api/preview", web::post().to(api::preview))
+            .service(resource("", "GET").route(web::get().to(dashboard::redirect)))
+            .service(resource("/", "GET").route(web::get().to(dashboard::page)))
+            .service(resource("/assets/{name}", "GET").route(web::get().to(dashboard::asset)))
+            .service(resource("/openapi.json", "GET").route(web::get().to(openapi::document)))
+            .service(resource("/events", "GET").route(web::get().to(sse::events)))
+            .service(resource("/metrics", "GET").route(web::get().to(metrics::metrics)))
+            .service(resource("/api/jobs", "GET").route(web::get().to(api::list_jobs)))
+            .service(resource("/api/runs", "GET").route(web::get().to(api::list_runs)))
+            .service(resource("/api/preview", "POST").route(web::post().to(api::preview)))
             .service(
-                web::resource("/api/jobs/{id}")
+                resource("/api/jobs/{id}", "GET, DELETE")
                     .route(web::get().to(api::get_job))
                     .route(web::delete().guard(guard()).to(api::remove_job))
                     .route(web::delete().to(forbidden)),
@@ -146,6 +146,28 @@ impl HttpServiceFactory for SchedulerScope {
     fn register(self, config: &mut AppService) {
         self.build().register(config)
     }
+}
+
+/// A resource that answers other methods with 405 and the `Allow` header.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        let mut r = Refusal {
+            status: actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+            body: ApiError::new(
+                "method_not_allowed",
+                format!(
+                    "{} {} is not allowed; allowed: {allow}",
+                    req.method(),
+                    req.path()
+                ),
+            ),
+        }
+        .error_response();
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(allow) {
+            r.headers_mut().insert(actix_web::http::header::ALLOW, v);
+        }
+        r
+    }))
 }
 
 async fn forbidden(state: web::Data<ScopeState>) -> HttpResponse {

@@ -245,6 +245,8 @@ async fn the_dashboard_works_in_a_real_browser() {
     std::fs::write(dir.join("dashboard-refused.png"), png).expect("screenshot written");
 
     c.close().await.expect("the session closes");
-    handle.stop(true).await;
+    // The scheduler first: its shutdown ends the event streams, which the
+    // server's graceful stop would otherwise wait for (what `serve` does).
     sched.shutdown(true).await.expect("shut down");
+    handle.stop(true).await;
 }

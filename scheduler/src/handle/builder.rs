@@ -311,7 +311,7 @@ impl SchedulerBuilder {
         #[allow(unused_mut)]
         let mut listeners = self.listeners;
         #[cfg(feature = "web")]
-        let monitor = crate::monitor::Monitor::new(self.clock.clone());
+        let monitor = crate::monitor::Monitor::new(self.clock.clone(), self.event_capacity);
         #[cfg(feature = "web")]
         {
             let m = monitor.clone();

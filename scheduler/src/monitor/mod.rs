@@ -26,14 +26,28 @@ pub(crate) struct Monitor {
     runs: Mutex<Runs>,
     pub(crate) metrics: Metrics,
     clock: SharedClock,
+    /// The builder's event capacity (how far a stream may fall behind).
+    pub(crate) event_capacity: usize,
+    /// The web scope's event hub: each event serialised once for every
+    /// SSE client (made by the first client, dropped with the last).
+    pub(crate) sse_hub: Mutex<Option<SseHub>>,
 }
 
+/// The event hub's sender of batches (first sequence number, events,
+/// bytes) and the sequence number of the next batch.
+pub(crate) type SseHub = (
+    tokio::sync::broadcast::Sender<(u64, u64, actix_web::web::Bytes)>,
+    Arc<std::sync::atomic::AtomicU64>,
+);
+
 impl Monitor {
-    pub(crate) fn new(clock: SharedClock) -> Arc<Monitor> {
+    pub(crate) fn new(clock: SharedClock, event_capacity: usize) -> Arc<Monitor> {
         Arc::new(Monitor {
             runs: Mutex::new(Runs::new(1000, 100_000)),
             metrics: Metrics::new(1000),
             clock,
+            event_capacity,
+            sse_hub: Mutex::new(None),
         })
     }
 

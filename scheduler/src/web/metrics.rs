@@ -2,14 +2,13 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::error::{Error, ErrorKind};
 use crate::handle::Scheduler;
 use crate::job::JobQuery;
 
 /// The scheduler's metrics, in the Prometheus text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "metrics",
     responses((status = 200, content_type = "text/plain", description = "Prometheus text format")))]
-pub(crate) async fn metrics(sched: web::Data<Scheduler>) -> Result<HttpResponse, Error> {
+pub(crate) async fn metrics(sched: web::Data<Scheduler>) -> Result<HttpResponse, actix_web::Error> {
     let total = sched.job_count().await?;
     let paused = sched
         .jobs_page(JobQuery::new().paused(true).limit(0))
@@ -21,10 +20,7 @@ pub(crate) async fn metrics(sched: web::Data<Scheduler>) -> Result<HttpResponse,
         .metrics
         .encode(total.saturating_sub(paused), paused, running)
         .map_err(|e| {
-            Error::new(
-                ErrorKind::Unsupported,
-                format!("cannot encode the metrics: {e}"),
-            )
+            actix_web::error::ErrorInternalServerError(format!("cannot encode the metrics: {e}"))
         })?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

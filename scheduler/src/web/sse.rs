@@ -4,24 +4,38 @@
 //! that falls behind gets `event: lagged` with the number of events it
 //! missed, and a comment line every 15 s keeps proxies from closing an idle
 //! stream. The stream ends when the scheduler shuts down.
+//!
+//! One hub per scheduler serialises each event once for all clients and
+//! sends them in batches gathered over 20 ms; each client writes every
+//! batch ready in one chunk, so ten clients cost little more than one.
+//! Batches carry sequence numbers, so a client that fell behind is told
+//! exactly how many events it missed.
 
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt;
+use tokio::sync::broadcast;
 
 use crate::event::Event;
 use crate::handle::Scheduler;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// One event as an SSE message.
-pub(crate) fn message(event: &Event) -> Bytes {
+/// Appends one event as an SSE message.
+fn write_message(out: &mut Vec<u8>, event: &Event) {
     let json = serde_json::to_string(event)
         .unwrap_or_else(|e| format!(r#"{{"type":"error","error":"cannot encode event: {e}"}}"#));
-    let kind = event_type(&json);
-    Bytes::from(format!("event: {kind}\ndata: {json}\n\n"))
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(event_type(&json).as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(b"\n\n");
 }
 
 /// The `type` tag at the start of an event's JSON.
@@ -31,19 +45,169 @@ fn event_type(json: &str) -> &str {
         .unwrap_or("event")
 }
 
+/// How long the hub gathers events into one batch: the live view is this
+/// much late at most, and ten clients cost a few writes per second, not
+/// ten per event.
+const WINDOW: Duration = Duration::from_millis(20);
+
+/// A batch's first sequence number, its number of events, its bytes.
+type Batch = (u64, u64, Bytes);
+
+/// What a client holds: its receiver, the sequence number it expects next,
+/// and whether it fell behind since its last chunk.
+struct Client {
+    rx: broadcast::Receiver<Batch>,
+    next: u64,
+    lagged: bool,
+}
+
+fn lock(sched: &Scheduler) -> std::sync::MutexGuard<'_, Option<crate::monitor::SseHub>> {
+    sched
+        .inner
+        .monitor
+        .sse_hub
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// A client of the scheduler's events, each serialised once: the first
+/// client starts a task that reads the scheduler's events and sends them,
+/// in batches, to every client; it ends with the last client or at shutdown.
+fn subscribe(sched: &Scheduler) -> Client {
+    let mut hub = lock(sched);
+    if let Some((tx, published)) = hub.as_ref() {
+        return Client {
+            rx: tx.subscribe(),
+            next: published.load(Ordering::SeqCst),
+            lagged: false,
+        };
+    }
+    let (tx, rx) = broadcast::channel(sched.inner.monitor.event_capacity);
+    let published = Arc::new(AtomicU64::new(0));
+    *hub = Some((tx.clone(), published.clone()));
+    drop(hub);
+    let mut events = sched.subscribe();
+    let stopped = sched.stopped();
+    let owner = sched.clone();
+    actix_rt::spawn(async move {
+        let forward = async {
+            let mut seq = 0u64;
+            let mut send = |buf: &mut Vec<u8>, count: &mut u64| -> bool {
+                // Published before it is sent: a client subscribing between
+                // the two gets the batch and expects no earlier one.
+                published.store(seq + *count, Ordering::SeqCst);
+                let batch = (seq, *count, Bytes::from(std::mem::take(buf)));
+                seq += *count;
+                *count = 0;
+                if tx.send(batch).is_ok() {
+                    return true;
+                }
+                // No client left: the hub goes, unless one came meanwhile.
+                let mut hub = lock(&owner);
+                if tx.receiver_count() == 0 {
+                    *hub = None;
+                    return false;
+                }
+                true
+            };
+            while let Some(first) = events.next().await {
+                let mut buf = Vec::with_capacity(16 * 1024);
+                write_message(&mut buf, &first);
+                let mut count = 1;
+                // Gather without polling the stream meanwhile: nothing wakes
+                // this task per event, so the scheduler's thread pays
+                // nothing for the clients but the channel's send.
+                actix_rt::time::sleep(WINDOW).await;
+                // Everything ready now, outside tokio's cooperative budget
+                // (which would stop the drain after 128 events).
+                let (ended, gone) = tokio::task::unconstrained(async {
+                    loop {
+                        match events.next().now_or_never() {
+                            Some(Some(e)) => {
+                                write_message(&mut buf, &e);
+                                count += 1;
+                                if buf.len() >= 256 * 1024 && !send(&mut buf, &mut count) {
+                                    return (false, true);
+                                }
+                            }
+                            Some(None) => return (true, false),
+                            None => return (false, false),
+                        }
+                    }
+                })
+                .await;
+                if gone {
+                    return;
+                }
+                if count > 0 && !send(&mut buf, &mut count) {
+                    return;
+                }
+                if ended {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            _ = forward => {}
+            _ = async {
+                stopped.await;
+                actix_rt::time::sleep(Duration::from_millis(100)).await;
+            } => {}
+        }
+        *lock(&owner) = None;
+    });
+    Client {
+        rx,
+        next: 0,
+        lagged: false,
+    }
+}
+
+/// The next chunk for a client: every batch ready now, in one write, after
+/// a lag notice with the number of events it missed if it fell behind;
+/// `None` at the end.
+async fn next_chunk(mut c: Client) -> Option<(Result<Bytes, Infallible>, Client)> {
+    let mut out: Vec<u8> = Vec::new();
+    let take = |c: &mut Client, out: &mut Vec<u8>, (first, count, bytes): Batch| {
+        if c.lagged || first > c.next {
+            let missed = first.saturating_sub(c.next);
+            write_message(out, &Event::Lagged { missed });
+            c.lagged = false;
+        }
+        c.next = c.next.max(first + count);
+        out.extend_from_slice(&bytes);
+    };
+    loop {
+        match c.rx.recv().await {
+            Ok(batch) => {
+                take(&mut c, &mut out, batch);
+                break;
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => c.lagged = true,
+            Err(broadcast::error::RecvError::Closed) => return None,
+        }
+    }
+    while out.len() < 64 * 1024 {
+        match c.rx.try_recv() {
+            Ok(batch) => take(&mut c, &mut out, batch),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => c.lagged = true,
+            Err(_) => break,
+        }
+    }
+    Some((Ok(Bytes::from(out)), c))
+}
+
 /// The scheduler's events as `text/event-stream`.
 #[utoipa::path(get, path = "/events", tag = "events",
     responses((status = 200, content_type = "text/event-stream",
         description = "Server-sent events: `event: <type>`, `data: <the event as JSON>`; `event: lagged` when the client fell behind")))]
 pub(crate) async fn events(sched: web::Data<Scheduler>) -> HttpResponse {
-    let events = sched
-        .subscribe()
-        .map(|e| Ok::<_, std::convert::Infallible>(message(&e)));
+    let events = stream::unfold(subscribe(&sched), next_chunk);
     let stopped = sched.stopped();
     // The events of the shutdown itself still go out.
     let ended = async move {
         stopped.await;
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
+        actix_rt::time::sleep(Duration::from_millis(200)).await;
     };
     let pings = stream::unfold((), |()| async {
         actix_rt::time::sleep(KEEP_ALIVE).await;

@@ -7,18 +7,9 @@
 //! skipped, loudly, unless `SCHEDULER_TEST_REDIS` is set (CI sets it), then
 //! it fails.
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use tests::net::{free_port, wait_listening, Lines};
 
 fn redis_server(port: u16) -> Child {
     let child = Command::new("redis-server")
@@ -35,14 +26,7 @@ fn redis_server(port: u16) -> Child {
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not listen within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_listening(&format!("127.0.0.1:{port}"), "redis-server", 20);
     child
 }
 
@@ -50,32 +34,6 @@ fn stop(mut child: Child) {
     let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     let _ = child.wait();
-}
-
-struct Lines {
-    rx: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Lines {
-    fn wait_for(&mut self, needle: &str, since: usize) -> usize {
-        if let Some(i) = self.seen[since..].iter().position(|l| l.contains(needle)) {
-            return since + i;
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(l) => {
-                    self.seen.push(l);
-                    if self.seen[self.seen.len() - 1].contains(needle) {
-                        return self.seen.len() - 1;
-                    }
-                }
-                Err(_) => panic!("no line with `{needle}` within 30 s; saw {:?}", self.seen),
-            }
-        }
-    }
 }
 
 fn inventory(port: u16) -> usize {
@@ -111,19 +69,7 @@ fn syncs_fails_clearly_while_redis_is_down_and_recovers() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("the example starts");
-    let stdout = app.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Lines {
-        rx,
-        seen: Vec::new(),
-    };
+    let mut lines = Lines::new(app.stdout.take().expect("stdout"));
     let first = lines.wait_for("synced 20 items to redis", 0);
     assert_eq!(inventory(port), 20);
 

@@ -270,3 +270,90 @@ pub mod procs {
         dir
     }
 }
+
+pub mod net {
+    //! Real processes on loopback: free ports, waiting for a listener, and a
+    //! child's stdout lines waited for with a deadline.
+
+    use std::io::{BufRead, BufReader};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::ChildStdout;
+    use std::sync::mpsc::{self, Receiver};
+    use std::time::{Duration, Instant};
+
+    /// A port nothing listens on now.
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    }
+
+    /// Waits until something accepts connections on `addr`; panics naming
+    /// `what` after `secs` seconds.
+    pub fn wait_listening(addr: &str, what: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{what} did not listen on {addr} within {secs} s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A child's stdout, line by line, read on a thread of its own.
+    pub struct Lines {
+        rx: Receiver<String>,
+        /// Every line read so far.
+        pub seen: Vec<String>,
+    }
+
+    impl Lines {
+        /// Starts reading `stdout`.
+        pub fn new(stdout: ChildStdout) -> Lines {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Lines {
+                rx,
+                seen: Vec::new(),
+            }
+        }
+
+        /// The index of the first line from `since` on that contains
+        /// `needle`, waiting at most 30 s for it.
+        pub fn wait_for(&mut self, needle: &str, since: usize) -> usize {
+            let since = since.min(self.seen.len());
+            if let Some(i) = self.seen[since..].iter().position(|l| l.contains(needle)) {
+                return since + i;
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.rx.recv_timeout(left) {
+                    Ok(l) => {
+                        let hit = l.contains(needle);
+                        self.seen.push(l);
+                        if hit {
+                            return self.seen.len() - 1;
+                        }
+                    }
+                    Err(_) => panic!("no line with `{needle}` within 30 s; saw {:?}", self.seen),
+                }
+            }
+        }
+
+        /// Reads what is left, until the child closes stdout (at most `secs` s).
+        pub fn drain(&mut self, secs: u64) {
+            while let Ok(line) = self.rx.recv_timeout(Duration::from_secs(secs)) {
+                self.seen.push(line);
+            }
+        }
+    }
+}

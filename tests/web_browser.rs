@@ -8,13 +8,13 @@
 //! `chromium`): `.ci/run` installs them and sets `SCHEDULER_TEST_CHROMEDRIVER`.
 //! Without that variable the test is skipped, loudly.
 
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpServer};
 use fantoccini::{Client, ClientBuilder, Locator};
 use scheduler::{JobContext, Scheduler, Target, Trigger};
+use tests::net::{free_port, wait_listening};
 
 struct Driver(Child);
 
@@ -23,13 +23,6 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// Polls `check` until it gives `Some`, for at most 20 s.
@@ -78,14 +71,7 @@ async fn the_dashboard_works_in_a_real_browser() {
             .spawn()
             .expect("chromedriver starts"),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(&format!("127.0.0.1:{driver_port}"), "chromedriver", 20);
 
     let sched = Scheduler::builder()
         .without_registered_jobs()

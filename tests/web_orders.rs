@@ -3,12 +3,13 @@
 //! cancellations, and SIGTERM while a cancellation runs (it finishes,
 //! `SchedulerShutdown` is emitted, the process exits 0).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
+
+use tests::net::{free_port, Lines};
 
 use serde_json::Value;
 
@@ -16,15 +17,7 @@ use serde_json::Value;
 struct App {
     child: Child,
     addr: String,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    lines: Lines,
 }
 
 impl App {
@@ -40,43 +33,16 @@ impl App {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the example starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut app = App {
-            child,
-            addr,
-            lines,
-            seen: Vec::new(),
-        };
+        let lines = Lines::new(child.stdout.take().expect("stdout"));
+        let mut app = App { child, addr, lines };
         app.wait_for_line("listening on");
         app
     }
 
     /// Waits (at most 30 s) for a stdout line containing `needle`.
     fn wait_for_line(&mut self, needle: &str) -> String {
-        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
-            return l.clone();
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line with `{needle}` within 30 s; saw {:?}", self.seen),
-            }
-        }
+        let i = self.lines.wait_for(needle, 0);
+        self.lines.seen[i].clone()
     }
 
     fn request(&self, method: &str, path: &str) -> (u16, Value) {
@@ -118,10 +84,8 @@ impl App {
             );
             std::thread::sleep(Duration::from_millis(20));
         };
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(line);
-        }
-        (status, std::mem::take(&mut self.seen))
+        self.lines.drain(5);
+        (status, std::mem::take(&mut self.lines.seen))
     }
 }
 

@@ -15,9 +15,10 @@
 //! is schema-valid and rightly a 400 naming the minute field).
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+use tests::net::{free_port, wait_listening};
 
 struct Server(Child);
 
@@ -49,11 +50,7 @@ fn the_api_conforms_to_its_openapi_document() {
         );
         return;
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", free_port());
     let dir = std::env::temp_dir().join(format!("scheduler-web-schema-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let _server = Server(
@@ -66,14 +63,7 @@ fn the_api_conforms_to_its_openapi_document() {
             .spawn()
             .expect("the example starts"),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the example did not listen within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(&addr, "the example", 30);
     for _ in 0..3 {
         assert!(post(&addr, "/orders").starts_with("HTTP/1.1 201"));
     }

@@ -557,6 +557,19 @@ async fn the_dashboard_escapes_what_users_wrote() {
     assert!(!html.contains("<script>alert"));
     assert!(!html.contains("<img src=x"));
     assert!(html.contains(r#"<script src="assets/dashboard.js">"#));
+    // An offset at the end of the numbers is an empty page, not a panic.
+    let resp = app
+        .call(
+            test::TestRequest::get()
+                .uri(&format!("/s/?offset={}", usize::MAX))
+                .to_request(),
+        )
+        .await
+        .expect("a response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, page) = get(&app, &format!("/s/api/jobs?offset={}", usize::MAX)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["jobs"].as_array().map(Vec::len), Some(0));
     let resp = app
         .call(test::TestRequest::get().uri("/s").to_request())
         .await

@@ -138,8 +138,8 @@ pub(crate) async fn page(
                     }
                     nav.pages {
                         @if offset > 0 { a #prev href=(paged(offset.saturating_sub(limit))) { "← previous" } " " }
-                        span { (offset.min(jobs.total)) "–" ((offset + rows.len()).min(jobs.total)) " of " (jobs.total) }
-                        @if offset + rows.len() < jobs.total { " " a #next href=(paged(offset + limit)) { "next →" } }
+                        span { (offset.min(jobs.total)) "–" (offset.saturating_add(rows.len()).min(jobs.total)) " of " (jobs.total) }
+                        @if offset.saturating_add(rows.len()) < jobs.total { " " a #next href=(paged(offset.saturating_add(limit))) { "next →" } }
                     }
                 }
                 section {

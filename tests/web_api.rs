@@ -220,6 +220,14 @@ async fn writes_are_forbidden_unless_the_app_says_who_may_write() {
         .expect("get")
         .is_some_and(|j| !j.is_paused()));
 
+    // An empty token configured lets nobody in.
+    let empty = app(&sched, scheduler::web::scope("/s").bearer_token("")).await;
+    let blank = test::TestRequest::post()
+        .uri("/s/api/jobs/a/pause")
+        .insert_header((CSRF_HEADER, "1"))
+        .insert_header(("authorization", "Bearer "));
+    assert_eq!(send(&empty, blank).await.0, StatusCode::FORBIDDEN);
+
     // An actix guard of the app's own.
     let header_guard = app(
         &sched,
@@ -432,6 +440,37 @@ async fn next_chunk(body: &mut (impl MessageBody + Unpin)) -> String {
         Some(Err(_)) => panic!("the stream failed"),
         None => String::new(),
     }
+}
+
+#[actix_rt::test]
+async fn a_client_after_the_last_one_left_still_gets_events() {
+    let sched = Scheduler::builder().start().expect("started");
+    add(&sched, "a", "a").await;
+    sched.job_count().await.expect("count");
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(sched.clone()))
+            .service(scheduler::web::scope("/s")),
+    )
+    .await;
+    for round in 0..3 {
+        let resp =
+            test::call_service(&app, test::TestRequest::get().uri("/s/events").to_request()).await;
+        let mut body = resp.into_body();
+        let mut text = String::new();
+        read_until(&mut body, &mut text, ": connected").await;
+        sched.run_job_now("a").await.expect("run");
+        read_until(&mut body, &mut text, "event: job_executed").await;
+        drop(body);
+        // Events with no client left: the hub goes away.
+        add(&sched, &format!("x{round}"), "x").await;
+        sched
+            .remove_job(&format!("x{round}"))
+            .await
+            .expect("removed");
+        actix_rt::time::sleep(Duration::from_millis(60)).await;
+    }
+    sched.shutdown(true).await.expect("shut down");
 }
 
 /// Reads the stream into `text` until it contains `needle`.

@@ -52,7 +52,8 @@ impl Guard for BearerToken {
         else {
             return false;
         };
-        constant_time_eq(given.trim().as_bytes(), self.0.as_bytes())
+        // An empty token configured matches nothing.
+        !self.0.is_empty() && constant_time_eq(given.trim().as_bytes(), self.0.as_bytes())
     }
 }
 

@@ -138,7 +138,7 @@ pub(crate) async fn page(
                     }
                     nav.pages {
                         @if offset > 0 { a #prev href=(paged(offset.saturating_sub(limit))) { "← previous" } " " }
-                        span { (offset.min(jobs.total)) "–" (offset.saturating_add(rows.len()).min(jobs.total)) " of " (jobs.total) }
+                        span { (if rows.is_empty() { offset.min(jobs.total) } else { offset.saturating_add(1) }) "–" (offset.saturating_add(rows.len()).min(jobs.total)) " of " (jobs.total) }
                         @if offset.saturating_add(rows.len()) < jobs.total { " " a #next href=(paged(offset.saturating_add(limit))) { "next →" } }
                     }
                 }

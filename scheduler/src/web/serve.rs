@@ -24,6 +24,12 @@ pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 /// so that this function, not actix-server, answers the signals; it works
 /// without, too (the server then stops first, and the scheduler drains after).
 ///
+/// To stop from the app rather than by a signal, shut the scheduler down
+/// first (or together with `ServerHandle::stop`): the server's graceful
+/// stop waits for open connections, and the dashboard's event streams end
+/// only when the scheduler is down, so a server stopped alone waits its
+/// `shutdown_timeout` (30 s by default) while a dashboard is open.
+///
 /// ```no_run
 /// use actix_web::{web, App, HttpServer};
 /// use scheduler::Scheduler;

@@ -61,6 +61,25 @@ struct Client {
     lagged: bool,
 }
 
+/// Takes a hub out of the scheduler's slot when its task ends, if the slot
+/// still holds that hub (another may have replaced it).
+struct HubGuard {
+    owner: Scheduler,
+    published: Arc<AtomicU64>,
+}
+
+impl Drop for HubGuard {
+    fn drop(&mut self) {
+        let mut hub = lock(&self.owner);
+        if hub
+            .as_ref()
+            .is_some_and(|(_, p)| Arc::ptr_eq(p, &self.published))
+        {
+            *hub = None;
+        }
+    }
+}
+
 fn lock(sched: &Scheduler) -> std::sync::MutexGuard<'_, Option<crate::monitor::SseHub>> {
     sched
         .inner
@@ -82,14 +101,24 @@ fn subscribe(sched: &Scheduler) -> Client {
             lagged: false,
         };
     }
-    let (tx, rx) = broadcast::channel(sched.inner.monitor.event_capacity);
+    // Batches, not events: a bounded number of them, so a client that never
+    // reads pins at most this many batches (shared by all clients).
+    let capacity = (sched.inner.monitor.event_capacity / 16).clamp(8, 256);
+    let (tx, rx) = broadcast::channel(capacity);
     let published = Arc::new(AtomicU64::new(0));
     *hub = Some((tx.clone(), published.clone()));
     drop(hub);
     let mut events = sched.subscribe();
     let stopped = sched.stopped();
     let owner = sched.clone();
+    // However the task ends (the last client gone, shutdown, or its worker
+    // stopped under it), it takes its own hub out of the slot, and only its own.
+    let guard = HubGuard {
+        owner: sched.clone(),
+        published: published.clone(),
+    };
     actix_rt::spawn(async move {
+        let _guard = guard;
         let forward = async {
             let mut seq = 0u64;
             let mut send = |buf: &mut Vec<u8>, count: &mut u64| -> bool {
@@ -105,7 +134,12 @@ fn subscribe(sched: &Scheduler) -> Client {
                 // No client left: the hub goes, unless one came meanwhile.
                 let mut hub = lock(&owner);
                 if tx.receiver_count() == 0 {
-                    *hub = None;
+                    if hub
+                        .as_ref()
+                        .is_some_and(|(_, p)| Arc::ptr_eq(p, &published))
+                    {
+                        *hub = None;
+                    }
                     return false;
                 }
                 true
@@ -154,7 +188,6 @@ fn subscribe(sched: &Scheduler) -> Client {
                 actix_rt::time::sleep(Duration::from_millis(100)).await;
             } => {}
         }
-        *lock(&owner) = None;
     });
     Client {
         rx,

@@ -24,7 +24,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 use crate::event::Event;
-use crate::monitor::runs::Finished;
+use crate::monitor::runs::{Finished, Outcome};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RunLabels {
@@ -127,34 +127,36 @@ impl Metrics {
         "_other".to_owned()
     }
 
-    fn count(&self, job: &Arc<str>, outcome: &str, n: u64) {
+    fn count(&self, job: &Arc<str>, outcome: Outcome, n: u64) {
         let labels = RunLabels {
             job: self.job_label(job),
-            outcome: outcome.to_owned(),
+            outcome: outcome.as_str().to_owned(),
         };
         self.runs.get_or_create(&labels).inc_by(n);
     }
 
     pub(crate) fn record(&self, event: &Event, finished: Option<&Finished>) {
         match (event, finished) {
-            (Event::JobSubmitted { .. }, Some(f)) => {
-                if let Some(l) = f.lateness_s {
-                    self.lateness.observe(l);
+            (_, Some(f)) => match f.outcome {
+                None => {
+                    if let Some(l) = f.lateness_s {
+                        self.lateness.observe(l);
+                    }
                 }
-            }
-            (_, Some(f)) => {
-                self.count(&f.job_id, f.outcome, 1);
-                if let Some(d) = f.duration_s {
-                    self.duration.observe(d);
+                Some(outcome) => {
+                    self.count(&f.job_id, outcome, 1);
+                    if let Some(d) = f.duration_s {
+                        self.duration.observe(d);
+                    }
                 }
-            }
+            },
             (Event::JobMissed { job_id, count, .. }, None) => {
                 self.missed.inc_by(*count);
-                self.count(job_id, "missed", *count);
+                self.count(job_id, Outcome::Missed, *count);
             }
             (Event::JobMaxInstances { job_id, .. }, None) => {
                 self.max_instances.inc();
-                self.count(job_id, "max_instances", 1);
+                self.count(job_id, Outcome::MaxInstances, 1);
             }
             (Event::StoreUnavailable { .. }, None) => {
                 self.store_errors.inc();

@@ -18,8 +18,8 @@ use crate::clock::SharedClock;
 use crate::event::{Event, EventMask};
 
 pub(crate) use metrics::Metrics;
-pub use runs::RunView;
 pub(crate) use runs::Runs;
+pub use runs::{Outcome, RunView};
 
 /// The monitor of one scheduler.
 pub(crate) struct Monitor {

@@ -26,36 +26,88 @@ pub struct RunView {
     pub lateness_ms: Option<f64>,
     /// How long it ran, in milliseconds.
     pub duration_ms: Option<f64>,
-    /// `running`, `queued`, `success`, `error`, `panic`, `timeout`,
-    /// `cancelled`, `crash`, `executor_restarted`, `missed`,
-    /// `max_instances` or `abandoned`.
-    pub outcome: String,
+    /// How it ended, or that it runs.
+    pub outcome: Outcome,
     /// The attempt (1, or more for retries).
     pub attempt: u32,
     /// The error text of a failed run.
     pub error: Option<String>,
 }
 
-/// The outcome name of a failure.
-pub(crate) fn failure_name(kind: FailureKind) -> &'static str {
-    match kind {
-        FailureKind::Error => "error",
-        FailureKind::Panic => "panic",
-        FailureKind::Timeout => "timeout",
-        FailureKind::Cancelled => "cancelled",
-        FailureKind::Crash => "crash",
-        FailureKind::ExecutorRestarted => "executor_restarted",
+/// How a run ended (or stands).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Handed to its executor, not finished.
+    Running,
+    /// Waiting in a durable store (a retry, a recovered run, run now).
+    Queued,
+    /// Finished with `Ok`.
+    Success,
+    /// Returned an error.
+    Error,
+    /// Panicked.
+    Panic,
+    /// Passed its timeout.
+    Timeout,
+    /// Cancelled at shutdown.
+    Cancelled,
+    /// Its process died.
+    Crash,
+    /// Its executor was restarted.
+    ExecutorRestarted,
+    /// Later than its misfire grace time; not run.
+    Missed,
+    /// Skipped: `max_instances` runs were running.
+    MaxInstances,
+    /// Its node stopped renewing the lease; not run again.
+    Abandoned,
+}
+
+impl Outcome {
+    /// Its name, as in JSON and the metrics' `outcome` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Running => "running",
+            Outcome::Queued => "queued",
+            Outcome::Success => "success",
+            Outcome::Error => "error",
+            Outcome::Panic => "panic",
+            Outcome::Timeout => "timeout",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Crash => "crash",
+            Outcome::ExecutorRestarted => "executor_restarted",
+            Outcome::Missed => "missed",
+            Outcome::MaxInstances => "max_instances",
+            Outcome::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// The outcome of a failure.
+impl From<FailureKind> for Outcome {
+    fn from(kind: FailureKind) -> Outcome {
+        match kind {
+            FailureKind::Error => Outcome::Error,
+            FailureKind::Panic => Outcome::Panic,
+            FailureKind::Timeout => Outcome::Timeout,
+            FailureKind::Cancelled => Outcome::Cancelled,
+            FailureKind::Crash => Outcome::Crash,
+            FailureKind::ExecutorRestarted => Outcome::ExecutorRestarted,
+        }
     }
 }
 
 impl From<&RunRecord> for RunView {
     fn from(r: &RunRecord) -> RunView {
         let outcome = match r.status {
-            RunStatus::Queued => "queued",
-            RunStatus::Running => "running",
-            RunStatus::Succeeded => "success",
-            RunStatus::Failed => "error",
-            RunStatus::Abandoned => "abandoned",
+            RunStatus::Queued => Outcome::Queued,
+            RunStatus::Running => Outcome::Running,
+            RunStatus::Succeeded => Outcome::Success,
+            RunStatus::Failed => Outcome::Error,
+            RunStatus::Abandoned => Outcome::Abandoned,
         };
         let ms = |d: chrono::TimeDelta| d.num_microseconds().map(|us| us as f64 / 1000.0);
         RunView {
@@ -66,17 +118,18 @@ impl From<&RunRecord> for RunView {
             finished_at: r.finished_at,
             lateness_ms: r.started_at.and_then(|s| ms(s - r.scheduled_at)),
             duration_ms: r.started_at.zip(r.finished_at).and_then(|(s, f)| ms(f - s)),
-            outcome: outcome.to_owned(),
+            outcome,
             attempt: r.attempt,
             error: r.error.clone(),
         }
     }
 }
 
-/// A finished run, handed to the metrics.
+/// A run submitted or finished, handed to the metrics.
 pub(crate) struct Finished {
     pub(crate) job_id: Arc<str>,
-    pub(crate) outcome: &'static str,
+    /// `None`: just handed to its executor.
+    pub(crate) outcome: Option<Outcome>,
     pub(crate) lateness_s: Option<f64>,
     pub(crate) duration_s: Option<f64>,
 }
@@ -86,7 +139,7 @@ pub(crate) struct Runs {
     in_flight: HashMap<u64, RunView>,
     recent: VecDeque<RunView>,
     recent_cap: usize,
-    last: HashMap<Arc<str>, (String, DateTime<Utc>)>,
+    last: HashMap<Arc<str>, (Outcome, DateTime<Utc>)>,
     last_cap: usize,
 }
 
@@ -108,14 +161,14 @@ impl Runs {
         self.recent.push_back(run);
     }
 
-    fn set_last(&mut self, job: &Arc<str>, outcome: &str, at: DateTime<Utc>) {
+    fn set_last(&mut self, job: &Arc<str>, outcome: Outcome, at: DateTime<Utc>) {
         if self.last.len() >= self.last_cap && !self.last.contains_key(job) {
             // Bounded: forget an arbitrary job's outcome rather than grow.
             if let Some(k) = self.last.keys().next().cloned() {
                 self.last.remove(&k);
             }
         }
-        self.last.insert(job.clone(), (outcome.to_owned(), at));
+        self.last.insert(job.clone(), (outcome, at));
     }
 
     /// Applies an event; returns the run it finished, if any.
@@ -139,14 +192,14 @@ impl Runs {
                         finished_at: None,
                         lateness_ms: lateness.map(|s| s * 1000.0),
                         duration_ms: None,
-                        outcome: "running".to_owned(),
+                        outcome: Outcome::Running,
                         attempt: *attempt,
                         error: None,
                     },
                 );
                 Some(Finished {
                     job_id: job_id.clone(),
-                    outcome: "submitted",
+                    outcome: None,
                     lateness_s: lateness,
                     duration_s: None,
                 })
@@ -162,7 +215,7 @@ impl Runs {
                 *run_id,
                 *scheduled_at,
                 *attempt,
-                "success",
+                Outcome::Success,
                 None,
                 Some(duration.as_secs_f64()),
                 now,
@@ -180,7 +233,7 @@ impl Runs {
                 *run_id,
                 *scheduled_at,
                 *attempt,
-                failure_name(*kind),
+                Outcome::from(*kind),
                 Some(error.clone()),
                 None,
                 now,
@@ -193,7 +246,7 @@ impl Runs {
                 self.skipped(
                     job_id,
                     *scheduled_at,
-                    "missed",
+                    Outcome::Missed,
                     Some(format!("{count} fire time(s) missed")),
                     now,
                 );
@@ -203,7 +256,7 @@ impl Runs {
                 job_id,
                 scheduled_at,
             } => {
-                self.skipped(job_id, *scheduled_at, "max_instances", None, now);
+                self.skipped(job_id, *scheduled_at, Outcome::MaxInstances, None, now);
                 None
             }
             Event::RunAbandoned {
@@ -216,7 +269,7 @@ impl Runs {
                 *run_id,
                 *scheduled_at,
                 1,
-                "abandoned",
+                Outcome::Abandoned,
                 Some(format!("node `{node}` stopped renewing its lease")),
                 None,
                 now,
@@ -237,7 +290,7 @@ impl Runs {
         &mut self,
         job_id: &Arc<str>,
         scheduled_at: DateTime<Utc>,
-        outcome: &'static str,
+        outcome: Outcome,
         error: Option<String>,
         now: DateTime<Utc>,
     ) {
@@ -250,7 +303,7 @@ impl Runs {
             finished_at: Some(now),
             lateness_ms: None,
             duration_ms: None,
-            outcome: outcome.to_owned(),
+            outcome,
             attempt: 1,
             error,
         });
@@ -263,7 +316,7 @@ impl Runs {
         run_id: u64,
         scheduled_at: DateTime<Utc>,
         attempt: u32,
-        outcome: &'static str,
+        outcome: Outcome,
         error: Option<String>,
         duration_s: Option<f64>,
         now: DateTime<Utc>,
@@ -276,7 +329,7 @@ impl Runs {
             finished_at: None,
             lateness_ms: None,
             duration_ms: None,
-            outcome: String::new(),
+            outcome: Outcome::Running,
             attempt,
             error: None,
         });
@@ -287,14 +340,14 @@ impl Runs {
         });
         run.finished_at = Some(now);
         run.duration_ms = duration_s.map(|s| s * 1000.0);
-        run.outcome = outcome.to_owned();
+        run.outcome = outcome;
         run.error = error;
         run.attempt = attempt;
         self.set_last(job_id, outcome, now);
         self.push(run);
         Finished {
             job_id: job_id.clone(),
-            outcome,
+            outcome: Some(outcome),
             lateness_s: None,
             duration_s,
         }
@@ -306,7 +359,7 @@ impl Runs {
     }
 
     /// A job's last outcome and when it happened.
-    pub(crate) fn last(&self, job_id: &str) -> Option<(String, DateTime<Utc>)> {
+    pub(crate) fn last(&self, job_id: &str) -> Option<(Outcome, DateTime<Utc>)> {
         self.last.get(job_id).cloned()
     }
 
@@ -315,7 +368,7 @@ impl Runs {
     pub(crate) fn recent(
         &self,
         job: Option<&str>,
-        outcome: Option<&str>,
+        outcome: Option<Outcome>,
         limit: usize,
     ) -> Vec<RunView> {
         let keep = |r: &&RunView| {
@@ -355,7 +408,7 @@ mod tests {
         let f = runs.record(&submitted, t0 + chrono::TimeDelta::milliseconds(3));
         assert_eq!(f.and_then(|f| f.lateness_s), Some(0.003));
         assert_eq!(runs.running(), 1);
-        assert_eq!(runs.recent(Some("a"), Some("running"), 10).len(), 1);
+        assert_eq!(runs.recent(Some("a"), Some(Outcome::Running), 10).len(), 1);
         let done = Event::JobExecuted {
             job_id: job.clone(),
             run_id: 7,
@@ -366,10 +419,10 @@ mod tests {
         runs.record(&done, t0 + chrono::TimeDelta::milliseconds(8));
         assert_eq!(runs.running(), 0);
         let r = runs.recent(None, None, 10);
-        assert_eq!(r[0].outcome, "success");
+        assert_eq!(r[0].outcome, Outcome::Success);
         assert_eq!(r[0].duration_ms, Some(5.0));
         assert_eq!(r[0].lateness_ms, Some(3.0));
-        assert_eq!(runs.last("a").map(|l| l.0), Some("success".to_owned()));
+        assert_eq!(runs.last("a").map(|l| l.0), Some(Outcome::Success));
         for _ in 0..3 {
             runs.record(
                 &Event::JobMaxInstances {

@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use crate::error::Error;
 use crate::handle::Scheduler;
 use crate::job::{JobPage, JobQuery};
-use crate::monitor::RunView;
+use crate::monitor::{Outcome, RunView};
 use crate::trigger::TriggerSpec;
 use crate::web::access::same_origin;
 use crate::web::dto::*;
@@ -68,7 +68,7 @@ pub(crate) async fn list_jobs(
 pub(crate) async fn recent_runs(
     sched: &Scheduler,
     job: Option<&str>,
-    outcome: Option<&str>,
+    outcome: Option<Outcome>,
     limit: usize,
 ) -> Result<Vec<RunView>, Error> {
     if sched.inner.durable.is_some() {
@@ -204,8 +204,7 @@ pub(crate) async fn list_runs(
         ))
         .into());
     }
-    let outcome = params.outcome.map(Outcome::as_str);
-    let runs = recent_runs(&sched, params.job.as_deref(), outcome, limit).await?;
+    let runs = recent_runs(&sched, params.job.as_deref(), params.outcome, limit).await?;
     Ok(web::Json(runs))
 }
 

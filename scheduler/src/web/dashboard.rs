@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup, DOCTYPE};
 
 use crate::handle::Scheduler;
-use crate::monitor::RunView;
+use crate::monitor::{Outcome, RunView};
 use crate::web::api::{job_query, recent_runs, views};
 use crate::web::dto::{JobState, JobView, JobsParams};
 use crate::web::error::Refusal;
@@ -41,7 +41,7 @@ fn job_row(j: &JobView) -> Markup {
             td.name { (j.name) }
             td.trigger { (j.trigger) }
             td.next { @if j.paused { "paused" } @else { (time(j.next_run_time)) } }
-            td.outcome data-outcome=[j.last_outcome.as_deref()] { (j.last_outcome.as_deref().unwrap_or("")) }
+            td.outcome data-outcome=[j.last_outcome.map(Outcome::as_str)] { (j.last_outcome.map_or("", Outcome::as_str)) }
             td.actions {
                 @if j.paused {
                     button type="button" data-action="resume" { "Resume" }
@@ -65,7 +65,7 @@ fn run_row(r: &RunView) -> Markup {
             td { (time(Some(r.scheduled_at))) }
             td { (ms(r.lateness_ms)) }
             td { (ms(r.duration_ms)) }
-            td.outcome data-outcome=(r.outcome) { (r.outcome) }
+            td.outcome data-outcome=(r.outcome.as_str()) { (r.outcome.as_str()) }
             td.error { (r.error.as_deref().unwrap_or("")) }
         }
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::job::Job;
-use crate::monitor::RunView;
+use crate::monitor::{Outcome, RunView};
 use crate::trigger::TriggerSpec;
 
 /// A job as the API lists it.
@@ -33,13 +33,13 @@ pub struct JobView {
     /// Its arguments, as JSON (none for a closure).
     pub args: Option<serde_json::Value>,
     /// How its last run ended (as this process saw it), if it ran.
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<Outcome>,
     /// When its last run ended.
     pub last_outcome_at: Option<DateTime<Utc>>,
 }
 
 impl JobView {
-    pub(crate) fn new(job: &Job, last: Option<(String, DateTime<Utc>)>) -> JobView {
+    pub(crate) fn new(job: &Job, last: Option<(Outcome, DateTime<Utc>)>) -> JobView {
         let (last_outcome, last_outcome_at) = match last {
             Some((o, at)) => (Some(o), Some(at)),
             None => (None, None),
@@ -115,56 +115,6 @@ pub struct JobsParams {
     pub q: Option<String>,
     /// Only scheduled or only paused jobs.
     pub state: Option<JobState>,
-}
-
-/// How a run ended (or stands).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Handed to its executor, not finished.
-    Running,
-    /// Waiting in a durable store (a retry, a recovered run, run now).
-    Queued,
-    /// Finished with `Ok`.
-    Success,
-    /// Returned an error.
-    Error,
-    /// Panicked.
-    Panic,
-    /// Passed its timeout.
-    Timeout,
-    /// Cancelled at shutdown.
-    Cancelled,
-    /// Its process died.
-    Crash,
-    /// Its executor was restarted.
-    ExecutorRestarted,
-    /// Later than its misfire grace time; not run.
-    Missed,
-    /// Skipped: `max_instances` runs were running.
-    MaxInstances,
-    /// Its node stopped renewing the lease; not run again.
-    Abandoned,
-}
-
-impl Outcome {
-    /// Its name in a [`crate::web::RunView`].
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Running => "running",
-            Outcome::Queued => "queued",
-            Outcome::Success => "success",
-            Outcome::Error => "error",
-            Outcome::Panic => "panic",
-            Outcome::Timeout => "timeout",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Crash => "crash",
-            Outcome::ExecutorRestarted => "executor_restarted",
-            Outcome::Missed => "missed",
-            Outcome::MaxInstances => "max_instances",
-            Outcome::Abandoned => "abandoned",
-        }
-    }
 }
 
 /// The filters of `GET api/runs`.

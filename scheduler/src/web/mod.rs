@@ -21,7 +21,7 @@
 //! use actix_web::{web, App, HttpServer};
 //! use scheduler::prelude::*;
 //!
-//! #[actix_web::main]
+//! #[actix_rt::main] // or #[actix_web::main] with actix-web's `macros` feature
 //! async fn main() -> std::io::Result<()> {
 //!     let cache = web::Data::new(std::sync::Mutex::new(Vec::<String>::new()));
 //!     let sched = Scheduler::builder()
@@ -60,11 +60,11 @@ mod scope;
 mod serve;
 mod sse;
 
-pub use crate::monitor::RunView;
+pub use crate::monitor::{Outcome, RunView};
 pub use access::CSRF_HEADER;
 pub use dto::{
-    JobDetail, JobPageView, JobState, JobView, JobsParams, Outcome, Preview, PreviewRequest,
-    RunStarted, RunsParams,
+    JobDetail, JobPageView, JobState, JobView, JobsParams, Preview, PreviewRequest, RunStarted,
+    RunsParams,
 };
 pub use error::ApiError;
 pub use openapi::openapi;

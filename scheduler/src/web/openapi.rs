@@ -49,7 +49,7 @@ impl Modify for Security {
         dto::JobDetail,
         dto::RunStarted,
         dto::JobState,
-        dto::Outcome,
+        crate::monitor::Outcome,
         dto::PreviewRequest,
         dto::Preview,
         crate::monitor::RunView,

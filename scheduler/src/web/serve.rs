@@ -34,7 +34,7 @@ pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 /// use actix_web::{web, App, HttpServer};
 /// use scheduler::Scheduler;
 ///
-/// #[actix_web::main]
+/// #[actix_rt::main] // or #[actix_web::main] with actix-web's `macros` feature
 /// async fn main() -> std::io::Result<()> {
 ///     let sched = Scheduler::builder().start().map_err(std::io::Error::other)?;
 ///     let app_sched = web::Data::new(sched.clone());

@@ -56,8 +56,8 @@ pub use executor::worker_main;
 pub use executor::Executor;
 pub use handle::{AddJob, Blocking, Scheduler, SchedulerBuilder};
 pub use job::{
-    Data, FromJobContext, IntoJobResult, Job, JobChanges, JobContext, JobError, JobOptions,
-    JobPage, JobQuery, JobResult, JobSpec, Retry, Target,
+    CommandSpec, Data, FromJobContext, IntoJobResult, Job, JobChanges, JobContext, JobError,
+    JobOptions, JobPage, JobQuery, JobResult, JobSpec, Retry, Target,
 };
 /// The contract between the attribute macros and the runtime: what
 /// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::actor::fxhash::FxHashMap;
 use crate::clock::SharedClock;
 use crate::error::{Error, ErrorKind};
+use crate::job::command::COMMAND_FUNCTION;
 use crate::job::data::DataMap;
 use crate::job::options::JobOptions;
 use crate::job::registry::Registry;
@@ -185,9 +186,25 @@ impl Admission {
         target: &Target,
         job_id: &str,
     ) -> Result<(), Error> {
-        let Some((name, true)) = self.executors.get(usize::from(executor)) else {
+        let Some((name, process)) = self.executors.get(usize::from(executor)) else {
             return Ok(());
         };
+        if target.is_command() {
+            if *process {
+                return Ok(());
+            }
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "job `{job_id}`: a command runs in a process group of its own on a \
+                     process-pool executor, and executor `{name}` is not one; add one with \
+                     `Executor::process_pool` and name it in the job's `executor` option"
+                ),
+            ));
+        }
+        if !process {
+            return Ok(());
+        }
         let TargetInner::Registered(r) = &target.inner else {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -220,6 +237,9 @@ impl Admission {
                     ErrorKind::Args,
                     format!("job `{job_id}`: {why}"),
                 ));
+            }
+            if r.name == COMMAND_FUNCTION {
+                return Ok(()); // run by the process pool itself, not looked up
             }
             let r = Arc::make_mut(r);
             let (name, func) = (&r.name, &mut r.func);

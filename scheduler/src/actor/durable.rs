@@ -28,6 +28,7 @@ use crate::clock;
 use crate::error::{Error, ErrorKind};
 use crate::event::{Event, FailureKind};
 use crate::executor::tick::{Outcome, Tick};
+use crate::job::command::COMMAND_FUNCTION;
 use crate::job::options::Retry;
 use crate::job::registry::JobFn;
 use crate::job::target::Runnable;
@@ -648,6 +649,20 @@ impl SchedulerActor {
             .executor_index(&claim.options.executor)
             .map(usize::from)
             .map_err(|e| e.context(format_args!("job `{}`", claim.job_id)))?;
+        let process = self.executors.get(executor).map(|e| e.kind) == Some(ExecutorKind::Processes);
+        if claim.function == COMMAND_FUNCTION {
+            if !process {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "job `{}`: a command runs only on a process-pool executor, and `{}` is not one",
+                        claim.job_id, claim.options.executor
+                    ),
+                ));
+            }
+            let runnable = Runnable::Process(Arc::from(COMMAND_FUNCTION), claim.args.clone());
+            return Ok((executor, runnable));
+        }
         let Some(d) = self.admission.registry.get(&claim.function) else {
             return Err(Error::new(
                 ErrorKind::UnknownJob,
@@ -670,7 +685,6 @@ impl SchedulerActor {
                 ));
             }
         }
-        let process = self.executors.get(executor).map(|e| e.kind) == Some(ExecutorKind::Processes);
         let runnable = if process {
             Runnable::Process(Arc::from(claim.function.as_str()), claim.args.clone())
         } else {

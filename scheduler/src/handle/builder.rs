@@ -257,6 +257,7 @@ impl SchedulerBuilder {
             .iter()
             .map(|(n, e)| (n.clone(), matches!(e, Executor::ProcessPool { .. })))
             .collect();
+        let has_process_pool = names.iter().any(|(_, process)| *process);
         let admission = Arc::new(Admission::new(
             self.clock.clone(),
             registry.clone(),
@@ -288,7 +289,11 @@ impl SchedulerBuilder {
                 (Vec::new(), Some((link, records)))
             }
         };
-        let functions = registry.names();
+        let mut functions = registry.names();
+        if has_process_pool {
+            // A process pool runs commands itself: this node claims them.
+            functions.push(crate::job::command::COMMAND_FUNCTION.to_owned());
+        }
         let durable_cfg = self.durable.clone();
         let durable_actor = durable.as_ref().map(|(link, records)| {
             Durable::new(link.clone(), durable_cfg, functions, records.clone())

@@ -10,6 +10,7 @@ pub(crate) mod builder;
 mod durable;
 pub(crate) mod scheduler;
 
+#[cfg(feature = "web")]
 pub(crate) use builder::shutdown_signal;
 pub use builder::SchedulerBuilder;
 pub use scheduler::{AddJob, Blocking, Scheduler};

@@ -6,6 +6,7 @@
 //! Knows no engine, executor or store: uses only `error` / `event` /
 //! `clock` and the triggers.
 
+pub(crate) mod command;
 pub(crate) mod context;
 pub(crate) mod data;
 pub(crate) mod options;
@@ -17,6 +18,7 @@ pub(crate) mod static_jobs;
 pub(crate) mod table;
 pub(crate) mod target;
 
+pub use command::CommandSpec;
 pub use context::{FromJobContext, IntoJobResult, JobContext, JobError, JobResult};
 pub use data::Data;
 pub use options::{JobOptions, Retry};

@@ -10,6 +10,7 @@ use futures_util::FutureExt;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
+use crate::job::command::{CommandSpec, COMMAND_FUNCTION};
 use crate::job::context::{IntoJobResult, JobContext, JobResult};
 use crate::job::registry::JobFn;
 
@@ -69,6 +70,11 @@ impl TryFrom<Stored> for Target {
     type Error = Error;
     fn try_from(s: Stored) -> Result<Target, Error> {
         match s {
+            Stored::Registered { function, args } if function == COMMAND_FUNCTION => {
+                let command = serde_json::from_value(args)
+                    .map_err(|e| Error::new(ErrorKind::Args, format!("a stored command: {e}")))?;
+                Ok(Target::command(command))
+            }
             Stored::Registered { function, args } => Target::registered(function, args),
             Stored::AsyncClosure | Stored::BlockingClosure => Err(Error::new(
                 ErrorKind::Unsupported,
@@ -173,6 +179,45 @@ impl Target {
         }
     }
 
+    /// A program run in its own process group on a process-pool executor
+    /// (see [`CommandSpec`]); a durable store keeps it like a registered job.
+    ///
+    /// ```
+    /// use scheduler::{CommandSpec, Target};
+    /// let t = Target::command(CommandSpec::shell("echo hello"));
+    /// assert_eq!(t.to_string(), "command(echo hello)");
+    /// assert!(t.is_persistable());
+    /// ```
+    pub fn command(command: CommandSpec) -> Target {
+        let (args, invalid) = match serde_json::to_value(&command) {
+            Ok(v) => (v, command.problem()),
+            Err(e) => (serde_json::Value::Null, Some(format!("the command: {e}"))),
+        };
+        Target {
+            inner: Inner::Registered(Arc::new(Registered {
+                name: Cow::Borrowed(COMMAND_FUNCTION),
+                args: Arc::new(args),
+                func: None,
+                invalid,
+            })),
+        }
+    }
+
+    /// The command, if this target is one ([`Target::command`]).
+    pub fn command_spec(&self) -> Option<CommandSpec> {
+        match &self.inner {
+            Inner::Registered(r) if r.name == COMMAND_FUNCTION => {
+                serde_json::from_value((*r.args).clone()).ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this target is a command ([`Target::command`]).
+    pub(crate) fn is_command(&self) -> bool {
+        matches!(&self.inner, Inner::Registered(r) if r.name == COMMAND_FUNCTION)
+    }
+
     /// A blocking closure, run on a thread (a thread-pool executor, or tokio's
     /// blocking pool when the job's executor is async).
     pub fn from_blocking<F, R>(f: F) -> Target
@@ -228,6 +273,9 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(c) = self.command_spec() {
+            return write!(f, "command({c})");
+        }
         match &self.inner {
             Inner::Registered(r) if r.args.is_null() => write!(f, "{}()", r.name),
             Inner::Registered(r) => write!(f, "{}({})", r.name, r.args),

@@ -12,14 +12,16 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::event::FailureKind;
+use crate::executor::process::command;
 use crate::executor::process::worker::{Request, Response, WORKER_ENV};
 use crate::executor::run::{self};
 use crate::executor::tick::{Env, Outcome, Tick};
+use crate::job::command::COMMAND_FUNCTION;
 use crate::job::target::Runnable;
 
 /// How long the worker's output and answer may trail its exit (a grandchild
 /// holding the pipes open must not hold the run).
-const TRAIL: Duration = Duration::from_secs(1);
+pub(super) const TRAIL: Duration = Duration::from_secs(1);
 /// The longest line passed to `tracing`; longer ones are cut.
 const MAX_LINE: usize = 4096;
 /// How much of the end of stderr a failure quotes.
@@ -29,7 +31,7 @@ const MAX_RESPONSE: u64 = 1 << 20;
 
 /// Why a run was stopped before its worker ended.
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Stop {
+pub(super) enum Stop {
     Timeout,
     Shutdown,
     Restart,
@@ -59,6 +61,9 @@ async fn execute(
             "only a registered job function can run in a process pool".into(),
         );
     };
+    if **name == *COMMAND_FUNCTION {
+        return command::execute(tick, env, args, kill, span).await;
+    }
     let request = Request {
         job: name.to_string(),
         args: (**args).clone(),
@@ -157,7 +162,7 @@ async fn execute(
 
 /// Resolves when the run must stop: its timeout, the shutdown deadline, or
 /// a restart of the executor.
-async fn stop_signal(tick: &Tick, env: &Env, kill: &CancellationToken) -> Stop {
+pub(super) async fn stop_signal(tick: &Tick, env: &Env, kill: &CancellationToken) -> Stop {
     let deadline = async {
         match tick.deadline {
             Some(d) => env.clock.sleep_until(d).await,
@@ -203,7 +208,7 @@ async fn terminate(
 
 /// Waits for a helper task until `until`; then stops it (a grandchild may
 /// hold its pipe open for ever).
-async fn trail<T: 'static>(
+pub(super) async fn trail<T: 'static>(
     mut task: tokio::task::JoinHandle<T>,
     until: tokio::time::Instant,
 ) -> Option<T> {
@@ -218,7 +223,7 @@ async fn trail<T: 'static>(
 
 /// Passes a stream's lines to `tracing` (stdout at INFO, stderr at WARN);
 /// returns the end of the stream.
-async fn pump(mut stream: impl AsyncRead + Unpin, is_stderr: bool) -> String {
+pub(super) async fn pump(mut stream: impl AsyncRead + Unpin, is_stderr: bool) -> String {
     let mut buf = vec![0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
     let mut tail: Vec<u8> = Vec::new();
@@ -317,7 +322,7 @@ fn outcome(
 }
 
 /// "exited with code 3", "was killed by signal 11 (SIGSEGV, a segmentation fault)".
-fn describe(status: ExitStatus) -> String {
+pub(super) fn describe(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
         return format!("exited with code {code}");
     }

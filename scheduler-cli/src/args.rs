@@ -1,9 +1,20 @@
 //! Command-line parsing for `scheduler` (small enough to need no framework).
 
+use std::path::PathBuf;
+
 pub(crate) const HELP: &str = "\
-scheduler: preview fire times of a trigger
+scheduler: run a jobs.toml of commands as a service, and preview fire times
 
 USAGE:
+  scheduler run JOBS.toml [--state PATH] [--log-format text|json]
+      Runs the jobs until SIGTERM or SIGINT (a graceful drain); SIGHUP reloads the file.
+      State (next and last runs, the run history) lives in SQLite next to the file
+      (JOBS.state.db) unless --state says where.
+  scheduler check JOBS.toml
+      Reports every problem in the file with its line and column; exit code 1 if any.
+  scheduler jobs JOBS.toml [--state PATH] [--count N]
+      Lists the jobs with their next N (default 3) fire times in their zones, and their
+      last outcome when the state file exists.
   scheduler next --cron \"<EXPR>\" [--tz ZONE] [--after RFC3339] [--count N]
   scheduler next --field NAME=EXPR [--field NAME=EXPR ...] [--start RFC3339] [--end RFC3339]
                  [--tz ZONE] [--after RFC3339] [--count N]
@@ -53,6 +64,39 @@ interval-like job skips missing times and fires in both passes of a repeated hou
 pub(crate) enum Command {
     Help(&'static str),
     Next(NextOptions),
+    Run(RunOptions),
+    Check(PathBuf),
+    Jobs(RunOptions),
+}
+
+/// How the daemon writes its log.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Options of `scheduler run` and `scheduler jobs`.
+#[derive(Debug, Default)]
+pub(crate) struct RunOptions {
+    pub(crate) config: PathBuf,
+    pub(crate) state: Option<PathBuf>,
+    pub(crate) log_format: LogFormat,
+    pub(crate) count: usize,
+}
+
+impl RunOptions {
+    /// The state file: `--state`, or `JOBS.state.db` next to the config.
+    pub(crate) fn state_path(&self) -> PathBuf {
+        self.state.clone().unwrap_or_else(|| {
+            let mut name = self.config.file_stem().unwrap_or_default().to_os_string();
+            name.push(".state.db");
+            self.config.with_file_name(name)
+        })
+    }
 }
 
 /// Options of `scheduler next`.
@@ -74,11 +118,79 @@ impl Command {
         match it.next().map(String::as_str) {
             None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
             Some("next") => parse_next(it.as_slice()),
+            Some(cmd @ ("run" | "check" | "jobs")) => parse_daemon(cmd, it.as_slice()),
             Some(other) => Err(format!(
-                "unknown command `{other}`; expected `next` (see `scheduler --help`)"
+                "unknown command `{other}`; expected `run`, `check`, `jobs` or `next` \
+                 (see `scheduler --help`)"
             )),
         }
     }
+}
+
+fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {
+    let mut o = RunOptions {
+        count: 3,
+        ..RunOptions::default()
+    };
+    let mut config = None;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        if matches!(arg, "-h" | "--help") {
+            return Ok(Command::Help(HELP));
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            i += 1;
+            args.get(i)
+                .cloned()
+                .ok_or_else(|| format!("`{name}` needs a value"))
+        };
+        match (cmd, name) {
+            ("run" | "jobs", "--state") => o.state = Some(PathBuf::from(value()?)),
+            ("run", "--log-format") => {
+                o.log_format = match value()?.as_str() {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    v => return Err(format!("`--log-format {v}`: expected `text` or `json`")),
+                }
+            }
+            ("jobs", "--count") => {
+                let v = value()?;
+                o.count = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| format!("`--count {v}`: expected a number from 1 to 1000"))?;
+            }
+            (_, flag) if flag.starts_with('-') => {
+                return Err(format!(
+                    "unknown option `{arg}` for `scheduler {cmd}` (see `scheduler --help`)"
+                ))
+            }
+            _ if config.is_none() => config = Some(PathBuf::from(arg)),
+            _ => {
+                return Err(format!(
+                    "`scheduler {cmd}` takes one config file; `{arg}` is a second"
+                ))
+            }
+        }
+        i += 1;
+    }
+    o.config = config.ok_or_else(|| {
+        format!("`scheduler {cmd}` needs a config file: scheduler {cmd} jobs.toml")
+    })?;
+    Ok(match cmd {
+        "run" => Command::Run(o),
+        "check" => Command::Check(o.config),
+        _ => Command::Jobs(o),
+    })
 }
 
 fn parse_next(args: &[String]) -> Result<Command, String> {

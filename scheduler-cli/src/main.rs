@@ -1,16 +1,27 @@
-//! `scheduler`: preview the fire times of a trigger before you trust it.
+//! `scheduler`: run a `jobs.toml` of shell commands as a service (`run`),
+//! check it (`check`), list its jobs (`jobs`), and preview the fire times
+//! of a trigger before you trust it (`next`).
 //!
 //! ```text
+//! scheduler check jobs.toml
+//! scheduler run jobs.toml --log-format json
 //! scheduler next --cron "30 2 * * *" --tz Europe/Berlin --after 2026-03-28T00:00:00Z --count 3
 //! ```
 
 mod args;
+mod check;
+mod config;
+mod daemon;
+mod jobs;
 mod next;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The daemon's process pool runs commands, never workers; this only
+    // satisfies the pool's check that the program can be one.
+    scheduler::worker_main();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     match args::Command::parse(&argv) {
         Ok(args::Command::Help(text)) => {
@@ -29,6 +40,9 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
+        Ok(args::Command::Check(path)) => check::run(&path),
+        Ok(args::Command::Jobs(opts)) => jobs::run(&opts),
+        Ok(args::Command::Run(opts)) => daemon::run(&opts),
         Err(e) => fail(&e),
     }
 }

@@ -77,7 +77,8 @@ impl SchedulerActor {
                 }
                 // Async runs that ignore the cancellation are dropped with their
                 // arbiter after the grace; finish_shutdown reports them.
-                let grace = clock::add(act.clock.now(), CANCEL_GRACE + Duration::from_millis(100));
+                let grace = act.env.as_ref().map_or(CANCEL_GRACE, |e| e.grace);
+                let grace = clock::add(act.clock.now(), grace + Duration::from_millis(100));
                 let sleep = act.clock.sleep_until(grace);
                 ctx.spawn(sleep.into_actor(act).map(|(), act, ctx| {
                     act.finish_shutdown();

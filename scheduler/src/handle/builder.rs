@@ -50,6 +50,7 @@ pub struct SchedulerBuilder {
     clock: SharedClock,
     registered_jobs: bool,
     event_capacity: usize,
+    stop_grace: Duration,
     /// Made by the first [`SchedulerBuilder::subscribe`], or at start.
     events: Option<broadcast::Sender<Event>>,
     subscribers: Arc<AtomicUsize>,
@@ -66,6 +67,7 @@ impl Default for SchedulerBuilder {
             clock: Arc::new(SystemClock),
             registered_jobs: true,
             event_capacity: 4096,
+            stop_grace: crate::actor::CANCEL_GRACE,
             events: None,
             subscribers: Arc::default(),
             listeners: Vec::new(),
@@ -162,6 +164,24 @@ impl SchedulerBuilder {
     /// Uses another clock (a [`crate::TestClock`] in tests).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How long a stopped run gets before it is forced (default 1 s): between
+    /// SIGTERM and SIGKILL for a process-pool run at its timeout or the
+    /// shutdown deadline, and before a cancelled async run is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scheduler::{Executor, Scheduler};
+    /// // Commands get SIGTERM at the deadline and 30 s more before SIGKILL.
+    /// let builder = Scheduler::builder()
+    ///     .executor("default", Executor::process_pool(8))
+    ///     .stop_grace(Duration::from_secs(30));
+    /// # let _ = builder;
+    /// ```
+    pub fn stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
         self
     }
 
@@ -308,6 +328,7 @@ impl SchedulerBuilder {
         let lifecycle: Arc<Lifecycle> = Arc::default();
         let arbiter = Arbiter::new();
         let clock = self.clock.clone();
+        let stop_grace = self.stop_grace;
         let executors = self.executors;
         let admission_actor = admission.clone();
         let subscribers = self.subscribers;
@@ -340,7 +361,7 @@ impl SchedulerBuilder {
             let env = Arc::new(RunEnv {
                 clock,
                 job: job_shared_actor,
-                grace: crate::actor::CANCEL_GRACE,
+                grace: stop_grace,
                 shutdown: token,
                 finished: Arc::new(crate::executor::tick::FinishedSink::new(Some(
                     ctx.address().recipient(),

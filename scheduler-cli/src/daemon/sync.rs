@@ -1,0 +1,221 @@
+//! Makes the scheduler's jobs what the config says: new jobs are added,
+//! changed ones updated (a job whose trigger is unchanged keeps its next run
+//! time, so a fire time missed while the daemon was down is still due),
+//! removed ones removed. Running commands are never interrupted.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use scheduler::trigger::Trigger;
+use scheduler::{Error, Job, JobChanges, JobSpec, Retry, Scheduler, Target};
+
+use crate::config::{CatchUp, Config, JobConfig, Overlap};
+
+/// What a sync changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Changes {
+    pub(crate) added: Vec<String>,
+    pub(crate) updated: Vec<String>,
+    pub(crate) removed: Vec<String>,
+    pub(crate) unchanged: usize,
+}
+
+/// The scheduler's view of a configured job.
+struct Desired {
+    trigger: Trigger,
+    /// The config gives no `start`: an interval keeps the one it was
+    /// first scheduled with.
+    free_start: bool,
+    target: Target,
+    misfire_grace_time: Option<Duration>,
+    coalesce: bool,
+    max_instances: u32,
+    jitter: Option<Duration>,
+    timeout: Option<Duration>,
+    retry: Option<Retry>,
+    run_on_start: bool,
+}
+
+/// `max_instances` for "allow": as many as the pool can run.
+fn parallel(max_parallel: usize) -> u32 {
+    u32::try_from(max_parallel).unwrap_or(u32::MAX).max(1)
+}
+
+fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<Desired, Error> {
+    let (trigger, free_start) = match &job.trigger {
+        Some(spec) => (
+            spec.build(now).map_err(|e| {
+                Error::new(
+                    scheduler::ErrorKind::Trigger,
+                    format!("job `{}`: {e}", job.id),
+                )
+            })?,
+            spec.start.is_none(),
+        ),
+        None => (Trigger::at(now), true),
+    };
+    let (coalesce, misfire_grace_time) = match job.catch_up {
+        CatchUp::None => (true, Some(job.misfire_grace)),
+        CatchUp::Once => (true, None),
+        CatchUp::All => (false, None),
+    };
+    let command = job.command.clone();
+    Ok(Desired {
+        trigger,
+        free_start,
+        target: Target::command(command),
+        misfire_grace_time,
+        coalesce,
+        max_instances: match job.overlap {
+            Overlap::Skip => 1,
+            Overlap::Queue | Overlap::Replace => 2,
+            Overlap::Allow => parallel(max_parallel),
+        },
+        jitter: job.jitter,
+        timeout: job.timeout,
+        retry: (job.retries > 0).then(|| {
+            let r = Retry::new(job.retries).initial(job.retry_delay);
+            match job.retry_max_delay {
+                Some(max) => r.max_delay(max),
+                None => r,
+            }
+        }),
+        run_on_start: job.run_on_start,
+    })
+}
+
+impl Desired {
+    fn spec(self, id: &str) -> JobSpec {
+        let mut spec = JobSpec::new(self.target)
+            .id(id)
+            .trigger(self.trigger)
+            .misfire_grace_time(self.misfire_grace_time)
+            .coalesce(self.coalesce)
+            .max_instances(self.max_instances)
+            .run_on_start(self.run_on_start)
+            .replace_existing(true);
+        if let Some(j) = self.jitter {
+            spec = spec.jitter(j);
+        }
+        if let Some(t) = self.timeout {
+            spec = spec.timeout(t);
+        }
+        if let Some(r) = self.retry {
+            spec = spec.retry(r);
+        }
+        spec
+    }
+
+    fn same_options(&self, job: &Job) -> bool {
+        let o = job.options();
+        o.misfire_grace_time() == self.misfire_grace_time
+            && o.coalesce() == self.coalesce
+            && o.max_instances() == self.max_instances
+            && o.jitter() == self.jitter
+            && o.timeout() == self.timeout
+            && o.retry() == self.retry
+            && o.run_on_start() == self.run_on_start
+    }
+
+    fn same_trigger(&self, job: &Job) -> bool {
+        let stored = job.trigger();
+        if !self.free_start {
+            return *stored == self.trigger;
+        }
+        match (stored, &self.trigger) {
+            (Trigger::Interval(_), Trigger::Interval(_)) => {
+                without_start(stored) == without_start(&self.trigger)
+            }
+            _ => *stored == self.trigger,
+        }
+    }
+}
+
+/// A trigger as JSON, its `start` left out.
+fn without_start(t: &Trigger) -> Option<serde_json::Value> {
+    let mut v = serde_json::to_value(t).ok()?;
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("start");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    Some(v)
+}
+
+/// Applies `config`. `at_start`: jobs without a trigger run now (they run
+/// once at every start, like cron's `@reboot`); on a reload they are left alone.
+pub(crate) async fn apply(
+    sched: &Scheduler,
+    config: &Config,
+    at_start: bool,
+) -> Result<Changes, Error> {
+    let now = Utc::now();
+    let mut existing: HashMap<String, Job> = sched
+        .jobs()
+        .await?
+        .into_iter()
+        .map(|j| (j.id().to_owned(), j))
+        .collect();
+    let mut changes = Changes::default();
+    let mut new = Vec::new();
+    for job in &config.jobs {
+        let old = existing.remove(&job.id);
+        if job.trigger.is_none() && !at_start {
+            changes.unchanged += 1;
+            continue;
+        }
+        let want = desired(job, config.daemon.max_parallel, now)?;
+        let Some(old) = old else {
+            changes.added.push(job.id.clone());
+            new.push(want.spec(&job.id));
+            continue;
+        };
+        if job.trigger.is_none() || want.run_on_start != old.options().run_on_start() {
+            // Runs now again (at start), or a change only a new job carries.
+            changes.updated.push(job.id.clone());
+            new.push(want.spec(&job.id));
+            continue;
+        }
+        let same_target = old.target().command_spec().as_ref() == Some(&job.command);
+        let same_trigger = want.same_trigger(&old);
+        let same_options = want.same_options(&old);
+        if same_target && same_trigger && same_options {
+            changes.unchanged += 1;
+            continue;
+        }
+        if !same_trigger {
+            sched.reschedule_job(&job.id, want.trigger.clone()).await?;
+        }
+        if !same_target || !same_options {
+            let mut c = JobChanges::new()
+                .misfire_grace_time(want.misfire_grace_time)
+                .coalesce(want.coalesce)
+                .max_instances(want.max_instances)
+                .jitter(want.jitter)
+                .timeout(want.timeout)
+                .retry(want.retry);
+            if !same_target {
+                c = c.target(want.target);
+            }
+            sched.modify_job(&job.id, c).await?;
+        }
+        changes.updated.push(job.id.clone());
+    }
+    if !new.is_empty() {
+        sched.add_jobs(new).await?;
+    }
+    let mut gone: Vec<String> = existing.into_keys().collect();
+    gone.sort();
+    for id in gone {
+        sched.remove_job(&id).await?;
+        changes.removed.push(id);
+    }
+    Ok(changes)
+}

@@ -1,11 +1,12 @@
 //! Commands (`Target::command`) on the process-pool executor: exit codes,
 //! stderr in failures, a process group of their own stopped whole at the
-//! timeout, refused on other executors, and kept by the SQLite store.
+//! timeout, overlap policies (queue, replace), refused on other executors,
+//! and kept by the SQLite store.
 
 use std::time::Duration;
 
 use scheduler::{
-    CommandSpec, ErrorKind, Event, Executor, FailureKind, Scheduler, SqliteStore, Target,
+    CommandSpec, ErrorKind, Event, Executor, FailureKind, Overlap, Scheduler, SqliteStore, Target,
 };
 use tests::harness::{self, executed, failed, failure, Harness};
 use tests::procs;
@@ -193,5 +194,91 @@ async fn the_sqlite_store_keeps_a_command_and_runs_it_after_a_restart() {
         .expect("due now");
     h.expect("the run", executed("kept")).await;
     assert!(marker.exists(), "the command ran");
+    h.shutdown().await;
+}
+
+/// Adds a command job with `overlap` that fires only when asked.
+async fn add_overlapping(h: &Harness, id: &str, command: CommandSpec, overlap: Overlap) {
+    h.sched
+        .add_job(Target::command(command.on_overlap(overlap)))
+        .id(id)
+        .trigger(scheduler::Trigger::after(Duration::from_secs(3600)))
+        .max_instances(2)
+        .await
+        .expect("added");
+}
+
+/// The lines of `path` once it has `n` of them (at most 10 s).
+fn lines_once(path: &std::path::Path, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines: Vec<String> = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if lines.len() >= n {
+            return lines;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} has {lines:?}, not {n} lines",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[actix_rt::test]
+async fn a_queued_run_waits_for_the_running_one_and_a_third_is_skipped() {
+    let mut h = start();
+    let dir = procs::temp_dir("command-queue");
+    let log = dir.join("log");
+    let script = format!(
+        "echo start $$ >> {l}; while [ ! -e {l}.go ]; do sleep 0.01; done; echo end $$ >> {l}",
+        l = log.display()
+    );
+    add_overlapping(&h, "q", CommandSpec::shell(script), Overlap::Queue).await;
+    h.sched.run_job_now("q").await.expect("first run");
+    lines_once(&log, 1);
+    h.sched.run_job_now("q").await.expect("second run, queued");
+    let err = h.sched.run_job_now("q").await.expect_err("a third is over max_instances");
+    assert_eq!(err.kind(), ErrorKind::MaxInstances, "{err}");
+    // The second has not started while the first runs.
+    std::fs::write(dir.join("log.go"), "").expect("go");
+    let lines = lines_once(&log, 4);
+    let pid = |l: &str| l.split_whitespace().nth(1).map(str::to_owned);
+    assert!(lines[0].starts_with("start") && lines[1].starts_with("end"), "{lines:?}");
+    assert_eq!(pid(&lines[0]), pid(&lines[1]), "{lines:?}");
+    assert!(lines[2].starts_with("start") && lines[3].starts_with("end"), "{lines:?}");
+    assert_ne!(pid(&lines[0]), pid(&lines[2]), "{lines:?}");
+    h.expect("the first run", executed("q")).await;
+    h.expect("the second run", executed("q")).await;
+    h.shutdown().await;
+}
+
+#[actix_rt::test]
+async fn a_replacing_run_stops_the_running_one_first() {
+    let mut h = start();
+    let dir = procs::temp_dir("command-replace");
+    let log = dir.join("log");
+    let script = format!(
+        "trap 'echo stopped $$ >> {l}; exit 0' TERM; echo start $$ >> {l}; \
+         while [ ! -e {l}.go ]; do sleep 0.02; done",
+        l = log.display()
+    );
+    add_overlapping(&h, "r", CommandSpec::shell(script), Overlap::Replace).await;
+    h.sched.run_job_now("r").await.expect("first run");
+    lines_once(&log, 1);
+    h.sched.run_job_now("r").await.expect("second run, replacing");
+    let (kind, message) = failure(&h.expect("the first run replaced", failed("r")).await);
+    assert_eq!(kind, FailureKind::Cancelled, "{message}");
+    assert!(message.contains("replaced by a newer run"), "{message}");
+    let lines = lines_once(&log, 3);
+    assert!(lines[0].starts_with("start"), "{lines:?}");
+    assert!(lines[1].starts_with("stopped"), "the first ended before the second began: {lines:?}");
+    assert!(lines[2].starts_with("start"), "{lines:?}");
+    std::fs::write(dir.join("log.go"), "").expect("go");
+    h.expect("the second run", executed("r")).await;
     h.shutdown().await;
 }

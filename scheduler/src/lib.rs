@@ -57,7 +57,7 @@ pub use executor::Executor;
 pub use handle::{AddJob, Blocking, Scheduler, SchedulerBuilder};
 pub use job::{
     CommandSpec, Data, FromJobContext, IntoJobResult, Job, JobChanges, JobContext, JobError,
-    JobOptions, JobPage, JobQuery, JobResult, JobSpec, Retry, Target,
+    JobOptions, JobPage, JobQuery, JobResult, JobSpec, Overlap, Retry, Target,
 };
 /// The contract between the attribute macros and the runtime: what
 /// `#[scheduled]` and `#[job]` generate. Usable by hand, to register a

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use scheduler::trigger::Trigger;
-use scheduler::{Error, Job, JobChanges, JobSpec, Retry, Scheduler, Target};
+use scheduler::{CommandSpec, Error, Job, JobChanges, JobSpec, Retry, Scheduler, Target};
 
 use crate::config::{CatchUp, Config, JobConfig, Overlap};
 
@@ -37,6 +37,15 @@ struct Desired {
     run_on_start: bool,
 }
 
+/// The command with the job's overlap policy (the process pool applies it).
+fn command_of(job: &JobConfig) -> CommandSpec {
+    job.command.clone().on_overlap(match job.overlap {
+        Overlap::Queue => scheduler::Overlap::Queue,
+        Overlap::Replace => scheduler::Overlap::Replace,
+        Overlap::Skip | Overlap::Allow => scheduler::Overlap::Parallel,
+    })
+}
+
 /// `max_instances` for "allow": as many as the pool can run.
 fn parallel(max_parallel: usize) -> u32 {
     u32::try_from(max_parallel).unwrap_or(u32::MAX).max(1)
@@ -60,11 +69,10 @@ fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<D
         CatchUp::Once => (true, None),
         CatchUp::All => (false, None),
     };
-    let command = job.command.clone();
     Ok(Desired {
         trigger,
         free_start,
-        target: Target::command(command),
+        target: Target::command(command_of(job)),
         misfire_grace_time,
         coalesce,
         max_instances: match job.overlap {
@@ -183,7 +191,7 @@ pub(crate) async fn apply(
             new.push(want.spec(&job.id));
             continue;
         }
-        let same_target = old.target().command_spec().as_ref() == Some(&job.command);
+        let same_target = old.target().command_spec() == Some(command_of(job));
         let same_trigger = want.same_trigger(&old);
         let same_options = want.same_options(&old);
         if same_target && same_trigger && same_options {

@@ -47,6 +47,32 @@ pub struct CommandSpec {
     /// Set by `shell`: the script, for display.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     script: Option<String>,
+    #[serde(default, skip_serializing_if = "Overlap::is_parallel")]
+    overlap: Overlap,
+}
+
+/// What a process pool does with a run of a command whose previous run
+/// still runs ([`CommandSpec::on_overlap`]). How many runs may exist at once
+/// is the job's `max_instances`: with 1, the engine skips a fire time while
+/// a run lasts, whatever this says; with 2, `Queue` keeps one waiting and
+/// `Replace` lets the new run stop the old one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// Runs side by side (up to `max_instances`).
+    #[default]
+    Parallel,
+    /// A run waits for the running one of the same job to end.
+    Queue,
+    /// A run stops the running one of the same job (SIGTERM to its group,
+    /// SIGKILL after the grace; it fails as cancelled), then starts.
+    Replace,
+}
+
+impl Overlap {
+    fn is_parallel(&self) -> bool {
+        *self == Overlap::Parallel
+    }
 }
 
 impl CommandSpec {
@@ -58,6 +84,7 @@ impl CommandSpec {
             env: BTreeMap::new(),
             cwd: None,
             script: None,
+            overlap: Overlap::Parallel,
         }
     }
 
@@ -102,6 +129,26 @@ impl CommandSpec {
     pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> CommandSpec {
         self.cwd = Some(dir.into());
         self
+    }
+
+    /// What to do when a run comes while the previous one still runs.
+    ///
+    /// ```
+    /// use scheduler::{CommandSpec, Overlap, Target};
+    /// // A sync that must not run twice at once, and must not lose a request.
+    /// let sync = CommandSpec::shell("rsync -a src/ dst/").on_overlap(Overlap::Queue);
+    /// let target = Target::command(sync);
+    /// // Added with `.max_instances(2)`: one run, and one waiting.
+    /// # let _ = target;
+    /// ```
+    pub fn on_overlap(mut self, overlap: Overlap) -> CommandSpec {
+        self.overlap = overlap;
+        self
+    }
+
+    /// Its overlap policy.
+    pub fn overlap(&self) -> Overlap {
+        self.overlap
     }
 
     /// The program (the shell, for [`CommandSpec::shell`]).

@@ -18,7 +18,7 @@ pub(crate) mod static_jobs;
 pub(crate) mod table;
 pub(crate) mod target;
 
-pub use command::CommandSpec;
+pub use command::{CommandSpec, Overlap};
 pub use context::{FromJobContext, IntoJobResult, JobContext, JobError, JobResult};
 pub use data::Data;
 pub use options::{JobOptions, Retry};

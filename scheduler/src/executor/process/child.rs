@@ -35,13 +35,23 @@ pub(super) enum Stop {
     Timeout,
     Shutdown,
     Restart,
+    /// A newer run of the same command replaces this one.
+    Replaced,
 }
 
 /// Runs `tick` in a child process of `program` and reports the outcome.
-pub(crate) async fn run_process(tick: Tick, env: Env, program: &Path, kill: CancellationToken) {
+/// `replaced`: cancelled when a newer run of the same command replaces this
+/// one ([`crate::Overlap::Replace`]).
+pub(crate) async fn run_process(
+    tick: Tick,
+    env: Env,
+    program: &Path,
+    kill: CancellationToken,
+    replaced: Option<CancellationToken>,
+) {
     let span = tick.span(&env);
     let started = Instant::now();
-    let outcome = execute(&tick, &env, program, &kill, &span)
+    let outcome = execute(&tick, &env, program, &kill, replaced.as_ref(), &span)
         .instrument(span.clone())
         .await;
     let _enter = span.enter();
@@ -53,6 +63,7 @@ async fn execute(
     env: &Env,
     program: &Path,
     kill: &CancellationToken,
+    replaced: Option<&CancellationToken>,
     span: &tracing::Span,
 ) -> Outcome {
     let Runnable::Process(name, args) = &tick.runnable else {
@@ -62,7 +73,7 @@ async fn execute(
         );
     };
     if **name == *COMMAND_FUNCTION {
-        return command::execute(tick, env, args, kill, span).await;
+        return command::execute(tick, env, args, kill, replaced, span).await;
     }
     let request = Request {
         job: name.to_string(),
@@ -140,7 +151,7 @@ async fn execute(
 
     let (status, stopped) = tokio::select! {
         status = child.wait() => (status, None),
-        why = stop_signal(tick, env, kill) => (terminate(&mut child, pid, why, env.grace, kill).await, Some(why)),
+        why = stop_signal(tick, env, kill, None) => (terminate(&mut child, pid, why, env.grace, kill).await, Some(why)),
     };
     // The worker is gone; what it left is waited for at most TRAIL, together.
     let until = tokio::time::Instant::now() + TRAIL;
@@ -162,7 +173,12 @@ async fn execute(
 
 /// Resolves when the run must stop: its timeout, the shutdown deadline, or
 /// a restart of the executor.
-pub(super) async fn stop_signal(tick: &Tick, env: &Env, kill: &CancellationToken) -> Stop {
+pub(super) async fn stop_signal(
+    tick: &Tick,
+    env: &Env,
+    kill: &CancellationToken,
+    replaced: Option<&CancellationToken>,
+) -> Stop {
     let deadline = async {
         match tick.deadline {
             Some(d) => env.clock.sleep_until(d).await,
@@ -175,6 +191,12 @@ pub(super) async fn stop_signal(tick: &Tick, env: &Env, kill: &CancellationToken
         () = deadline => Stop::Timeout,
         () = env.shutdown.cancelled() => Stop::Shutdown,
         () = kill.cancelled() => Stop::Restart,
+        () = async {
+            match replaced {
+                Some(r) => r.cancelled().await,
+                None => std::future::pending().await,
+            }
+        } => Stop::Replaced,
     }
 }
 
@@ -285,7 +307,7 @@ fn outcome(
                 format!("timed out after {limit}; worker process {pid} was stopped ({how})"),
             );
         }
-        Some(Stop::Shutdown) => {
+        Some(Stop::Shutdown | Stop::Replaced) => {
             return Outcome::Failure(
                 FailureKind::Cancelled,
                 format!("stopped at the shutdown deadline; worker process {pid} {how}"),

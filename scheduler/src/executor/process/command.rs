@@ -24,6 +24,7 @@ pub(super) async fn execute(
     env: &Env,
     args: &serde_json::Value,
     kill: &CancellationToken,
+    replaced: Option<&CancellationToken>,
     span: &tracing::Span,
 ) -> Outcome {
     let spec: CommandSpec = match serde_json::from_value(args.clone()) {
@@ -72,7 +73,7 @@ pub(super) async fn execute(
         .map(|e| actix_rt::spawn(pump(e, true).instrument(span.clone())));
     let (status, stopped) = tokio::select! {
         status = child.wait() => (status, None),
-        why = stop_signal(tick, env, kill) => {
+        why = stop_signal(tick, env, kill, replaced) => {
             (stop_group(&mut child, group, why, env.grace, kill).await, Some(why))
         }
     };
@@ -154,6 +155,10 @@ fn outcome(
         Some(Stop::Shutdown) => Outcome::Failure(
             FailureKind::Cancelled,
             format!("stopped at the shutdown deadline; the command (process {pid}) {how}"),
+        ),
+        Some(Stop::Replaced) => Outcome::Failure(
+            FailureKind::Cancelled,
+            format!("replaced by a newer run; the command (process {pid}) {how}"),
         ),
         Some(Stop::Restart) => Outcome::Failure(
             FailureKind::ExecutorRestarted,

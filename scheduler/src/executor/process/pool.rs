@@ -1,7 +1,7 @@
 //! The process-pool executor actor: registered jobs in child processes, at
 //! most `n` at a time, under an `actix::Supervisor`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +12,8 @@ use crate::event::FailureKind;
 use crate::executor::control::{RestartExecutor, StopExecutor};
 use crate::executor::run;
 use crate::executor::tick::{Dispatch, Env, Outcome, Tick};
+use crate::job::command::{Overlap, COMMAND_FUNCTION};
+use crate::job::target::Runnable;
 
 /// Hands runs to child processes; the runs themselves are tasks on the
 /// executor's arbiter, so they outlive a restart of this actor (which kills
@@ -29,6 +31,26 @@ pub(crate) struct ProcessExecutor {
     /// Deadline timers armed for waiting runs (one per run, and again for
     /// the runs still waiting when the actor restarts).
     timers_armed: usize,
+    /// The running run of each command job with an overlap policy (queue,
+    /// replace): cancelling its token replaces it.
+    exclusive: HashMap<Arc<str>, CancellationToken>,
+    /// Runs of such jobs waiting for the running one to end.
+    held: VecDeque<Tick>,
+}
+
+/// The overlap policy of a command run, if it has one.
+fn exclusive_policy(tick: &Tick) -> Option<Overlap> {
+    let Runnable::Process(name, args) = &tick.runnable else {
+        return None;
+    };
+    if **name != *COMMAND_FUNCTION {
+        return None;
+    }
+    match args.get("overlap").and_then(|o| o.as_str()) {
+        Some("queue") => Some(Overlap::Queue),
+        Some("replace") => Some(Overlap::Replace),
+        _ => None,
+    }
 }
 
 impl ProcessExecutor {
@@ -47,6 +69,8 @@ impl ProcessExecutor {
             stopping: false,
             arbiter: handle,
             timers_armed: 0,
+            exclusive: HashMap::new(),
+            held: VecDeque::new(),
         })
     }
 
@@ -66,14 +90,29 @@ impl ProcessExecutor {
                 self.fail_unstarted(&tick, FailureKind::Timeout, waited_too_long(&tick));
                 continue;
             }
+            let mut replaced = None;
+            if let Some(policy) = exclusive_policy(&tick) {
+                if let Some(running) = self.exclusive.get(&tick.job_id) {
+                    if policy == Overlap::Replace {
+                        running.cancel();
+                    }
+                    self.held.push_back(tick);
+                    continue;
+                }
+                let token = CancellationToken::new();
+                self.exclusive.insert(tick.job_id.clone(), token.clone());
+                replaced = Some(token);
+            }
             self.running += 1;
             let (env, program, kill) = (self.env.clone(), self.program.clone(), self.kill.clone());
             let me = ctx.address();
+            let exclusive = replaced.as_ref().map(|_| tick.job_id.clone());
             // Not `ctx.spawn`: a run must survive a restart of this actor to
             // report how it ended.
             actix_rt::spawn(async move {
-                crate::executor::process::child::run_process(tick, env, &program, kill).await;
-                me.do_send(ProcessDone);
+                crate::executor::process::child::run_process(tick, env, &program, kill, replaced)
+                    .await;
+                me.do_send(ProcessDone { exclusive });
             });
         }
     }
@@ -98,12 +137,16 @@ impl ProcessExecutor {
         }
     }
 
-    /// Fails `run_id` if it still waits for a worker.
+    /// Fails `run_id` if it still waits for a worker (or for the run it queues behind).
     fn expire(&mut self, run_id: u64) {
-        let Some(at) = self.waiting.iter().position(|t| t.run_id == run_id) else {
-            return;
+        let tick = match self.waiting.iter().position(|t| t.run_id == run_id) {
+            Some(at) => self.waiting.remove(at),
+            None => match self.held.iter().position(|t| t.run_id == run_id) {
+                Some(at) => self.held.remove(at),
+                None => None,
+            },
         };
-        if let Some(tick) = self.waiting.remove(at) {
+        if let Some(tick) = tick {
             self.fail_unstarted(&tick, FailureKind::Timeout, waited_too_long(&tick));
         }
     }
@@ -115,7 +158,8 @@ impl ProcessExecutor {
     }
 
     fn fail_waiting(&mut self, why: &str) {
-        for tick in std::mem::take(&mut self.waiting) {
+        let held = std::mem::take(&mut self.held);
+        for tick in std::mem::take(&mut self.waiting).into_iter().chain(held) {
             self.fail_unstarted(&tick, FailureKind::Cancelled, why.to_owned());
         }
     }
@@ -155,12 +199,24 @@ impl Supervised for ProcessExecutor {
 /// A run's task ended.
 #[derive(Message)]
 #[rtype(result = "()")]
-struct ProcessDone;
+struct ProcessDone {
+    /// The job, if the run had an overlap policy: its next run may start.
+    exclusive: Option<Arc<str>>,
+}
 
 impl Handler<ProcessDone> for ProcessExecutor {
     type Result = ();
-    fn handle(&mut self, _: ProcessDone, ctx: &mut Self::Context) {
+    fn handle(&mut self, done: ProcessDone, ctx: &mut Self::Context) {
         self.running = self.running.saturating_sub(1);
+        if let Some(job) = done.exclusive {
+            self.exclusive.remove(&job);
+            // Its next run goes first, before runs that came after it.
+            if let Some(at) = self.held.iter().position(|t| t.job_id == job) {
+                if let Some(next) = self.held.remove(at) {
+                    self.waiting.push_front(next);
+                }
+            }
+        }
         if self.stopping && self.running == 0 {
             self.arbiter.stop();
             return;

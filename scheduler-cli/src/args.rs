@@ -12,9 +12,10 @@ USAGE:
       (JOBS.state.db) unless --state says where.
   scheduler check JOBS.toml
       Reports every problem in the file with its line and column; exit code 1 if any.
-  scheduler jobs JOBS.toml [--state PATH] [--count N]
-      Lists the jobs with their next N (default 3) fire times in their zones, and their
-      last outcome when the state file exists.
+  scheduler jobs JOBS.toml [--state PATH] [--count N] [--after RFC3339]
+      Lists the jobs with their next N (default 3) fire times in their zones (after
+      --after, default now), and, when the state file exists, the next run time the
+      daemon keeps and the last outcome.
   scheduler next --cron \"<EXPR>\" [--tz ZONE] [--after RFC3339] [--count N]
   scheduler next --field NAME=EXPR [--field NAME=EXPR ...] [--start RFC3339] [--end RFC3339]
                  [--tz ZONE] [--after RFC3339] [--count N]
@@ -86,6 +87,8 @@ pub(crate) struct RunOptions {
     pub(crate) state: Option<PathBuf>,
     pub(crate) log_format: LogFormat,
     pub(crate) count: usize,
+    /// `scheduler jobs --after`: fire times after this instant (default now).
+    pub(crate) after: Option<String>,
 }
 
 impl RunOptions {
@@ -161,6 +164,7 @@ fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {
                     v => return Err(format!("`--log-format {v}`: expected `text` or `json`")),
                 }
             }
+            ("jobs", "--after") => o.after = Some(value()?),
             ("jobs", "--count") => {
                 let v = value()?;
                 o.count = v

@@ -242,15 +242,25 @@ async fn a_queued_run_waits_for_the_running_one_and_a_third_is_skipped() {
     h.sched.run_job_now("q").await.expect("first run");
     lines_once(&log, 1);
     h.sched.run_job_now("q").await.expect("second run, queued");
-    let err = h.sched.run_job_now("q").await.expect_err("a third is over max_instances");
+    let err = h
+        .sched
+        .run_job_now("q")
+        .await
+        .expect_err("a third is over max_instances");
     assert_eq!(err.kind(), ErrorKind::MaxInstances, "{err}");
     // The second has not started while the first runs.
     std::fs::write(dir.join("log.go"), "").expect("go");
     let lines = lines_once(&log, 4);
     let pid = |l: &str| l.split_whitespace().nth(1).map(str::to_owned);
-    assert!(lines[0].starts_with("start") && lines[1].starts_with("end"), "{lines:?}");
+    assert!(
+        lines[0].starts_with("start") && lines[1].starts_with("end"),
+        "{lines:?}"
+    );
     assert_eq!(pid(&lines[0]), pid(&lines[1]), "{lines:?}");
-    assert!(lines[2].starts_with("start") && lines[3].starts_with("end"), "{lines:?}");
+    assert!(
+        lines[2].starts_with("start") && lines[3].starts_with("end"),
+        "{lines:?}"
+    );
     assert_ne!(pid(&lines[0]), pid(&lines[2]), "{lines:?}");
     h.expect("the first run", executed("q")).await;
     h.expect("the second run", executed("q")).await;
@@ -270,13 +280,19 @@ async fn a_replacing_run_stops_the_running_one_first() {
     add_overlapping(&h, "r", CommandSpec::shell(script), Overlap::Replace).await;
     h.sched.run_job_now("r").await.expect("first run");
     lines_once(&log, 1);
-    h.sched.run_job_now("r").await.expect("second run, replacing");
+    h.sched
+        .run_job_now("r")
+        .await
+        .expect("second run, replacing");
     let (kind, message) = failure(&h.expect("the first run replaced", failed("r")).await);
     assert_eq!(kind, FailureKind::Cancelled, "{message}");
     assert!(message.contains("replaced by a newer run"), "{message}");
     let lines = lines_once(&log, 3);
     assert!(lines[0].starts_with("start"), "{lines:?}");
-    assert!(lines[1].starts_with("stopped"), "the first ended before the second began: {lines:?}");
+    assert!(
+        lines[1].starts_with("stopped"),
+        "the first ended before the second began: {lines:?}"
+    );
     assert!(lines[2].starts_with("start"), "{lines:?}");
     std::fs::write(dir.join("log.go"), "").expect("go");
     h.expect("the second run", executed("r")).await;

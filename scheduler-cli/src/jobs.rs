@@ -106,7 +106,12 @@ fn describe(job: &JobConfig) -> String {
 
 /// The next `count` fire times after `after`, in the job's zone: the
 /// stored next run time first when there is one.
-fn next_runs(job: &JobConfig, stored: Option<&Stored>, after: DateTime<Utc>, count: usize) -> String {
+fn next_runs(
+    job: &JobConfig,
+    stored: Option<&Stored>,
+    after: DateTime<Utc>,
+    count: usize,
+) -> String {
     let Some(spec) = &job.trigger else {
         return "at the next start".to_owned();
     };
@@ -137,7 +142,10 @@ fn next_runs(job: &JobConfig, stored: Option<&Stored>, after: DateTime<Utc>, cou
     }
     times
         .iter()
-        .map(|t| zone.localize(*t).to_rfc3339_opts(SecondsFormat::AutoSi, false))
+        .map(|t| {
+            zone.localize(*t)
+                .to_rfc3339_opts(SecondsFormat::AutoSi, false)
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

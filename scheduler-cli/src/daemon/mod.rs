@@ -122,10 +122,15 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
             () = sched.stopped() => return Err("the scheduler stopped on its own".to_owned()),
         }
     };
-    let running: u32 = sched
-        .jobs()
+    // Running runs are among the newest in the history.
+    let running = sched
+        .runs(None, config.daemon.max_parallel + 1000)
         .await
-        .map(|jobs| jobs.iter().map(|j| j.running()).sum())
+        .map(|runs| {
+            runs.iter()
+                .filter(|r| r.status == scheduler::stores::RunStatus::Running)
+                .count()
+        })
         .unwrap_or(0);
     tracing::info!(
         target: "scheduler::daemon",

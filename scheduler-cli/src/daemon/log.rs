@@ -55,7 +55,7 @@ pub(crate) fn listener(
                 job_id = %job_id,
                 run_id = run_id,
                 attempt,
-                scheduled_at = %scheduled_at,
+                scheduled_at = %rfc3339(*scheduled_at),
                 duration_ms = duration.as_millis() as u64,
                 lateness_ms = lateness,
                 exit = "0",
@@ -79,7 +79,7 @@ pub(crate) fn listener(
                     job_id = %job_id,
                     run_id = run_id,
                     attempt,
-                    scheduled_at = %scheduled_at,
+                    scheduled_at = %rfc3339(*scheduled_at),
                     exit = %exit,
                     kind = ?kind,
                     retry_at = %at,
@@ -91,7 +91,7 @@ pub(crate) fn listener(
                         job_id = %job_id,
                         run_id = run_id,
                         attempt,
-                        scheduled_at = %scheduled_at,
+                        scheduled_at = %rfc3339(*scheduled_at),
                         exit = %exit,
                         kind = ?kind,
                         "run failed: {error}"
@@ -112,7 +112,7 @@ pub(crate) fn listener(
         } => tracing::warn!(
             target: "scheduler::run",
             job_id = %job_id,
-            scheduled_at = %scheduled_at,
+            scheduled_at = %rfc3339(*scheduled_at),
             count,
             "missed: later than its misfire grace (catch_up = \"none\")"
         ),
@@ -122,7 +122,7 @@ pub(crate) fn listener(
         } => tracing::warn!(
             target: "scheduler::run",
             job_id = %job_id,
-            scheduled_at = %scheduled_at,
+            scheduled_at = %rfc3339(*scheduled_at),
             "skipped: the previous run still runs (overlap policy)"
         ),
         Event::RunAbandoned {
@@ -134,7 +134,7 @@ pub(crate) fn listener(
             target: "scheduler::run",
             job_id = %job_id,
             run_id = run_id,
-            scheduled_at = %scheduled_at,
+            scheduled_at = %rfc3339(*scheduled_at),
             node = %node,
             "abandoned: the daemon running it stopped renewing its lease (it died)"
         ),
@@ -146,6 +146,11 @@ pub(crate) fn listener(
         }
         _ => {}
     }
+}
+
+/// An instant in RFC 3339, UTC, with a fraction only when it has one.
+fn rfc3339(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// How late the run started, from its end and duration.

@@ -141,6 +141,15 @@ impl<'t, 'i> Fields<'t, 'i> {
 
     /// A duration such as `90s`, `15m` or `1h30m`.
     pub(crate) fn duration(&mut self, key: &str) -> Option<Duration> {
+        let value = self.value(key)?;
+        if !matches!(value.get_ref(), DeValue::String(_)) {
+            self.wrong_type(
+                key,
+                value,
+                "a duration in quotes, such as \"90s\" or \"1h30m\"",
+            );
+            return None;
+        }
         let (text, span) = self.string(key)?;
         match scheduler::trigger::parse_duration(&text) {
             Ok(d) => Some(d),

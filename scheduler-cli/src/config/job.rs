@@ -137,7 +137,14 @@ impl Policies {
             match parse_zone(&zone) {
                 Ok(_) => p.tz = Some((zone, span)),
                 Err(e) => {
-                    let d = f.src.span(&span, format!("`tz`: {}", e.message()));
+                    let d = f.src.span(
+                        &span,
+                        format!(
+                            "`tz`: \"{zone}\": {}; expected a zone such as \"Europe/Berlin\", \
+                             \"America/New_York\" or \"UTC\"",
+                            e.message()
+                        ),
+                    );
                     f.errors.push(d);
                 }
             }
@@ -290,9 +297,8 @@ fn trigger(
             ),
         );
         f.errors.push(d);
-        return None;
     }
-    let before = f.errors.len();
+    let before = f.errors.len() - usize::from(given.len() > 1);
     let mut spec = TriggerSpec {
         tz,
         ..TriggerSpec::default()
@@ -332,8 +338,8 @@ fn trigger(
             let d = f.src.span(
                 &span,
                 format!(
-                    "`{name}`: {}; expected an RFC 3339 instant with an offset, such as \
-                     2026-12-24T18:00:00+01:00",
+                    "`{name}` = \"{text}\": {}; expected an RFC 3339 instant with an offset, \
+                     such as 2026-12-24T18:00:00+01:00",
                     e.message()
                 ),
             );
@@ -348,7 +354,10 @@ fn trigger(
     if f.has("fields") {
         let mut fields = BTreeMap::new();
         for (name, expr, span) in f.string_table("fields").unwrap_or_default() {
-            if let Err(e) = CronFields::new().set(&name, &expr) {
+            let alone = CronFields::new()
+                .set(&name, &expr)
+                .and_then(|one| CronTrigger::from_fields(one).build());
+            if let Err(e) = alone {
                 let d = f.src.inside(
                     &span,
                     &expr,

@@ -12,6 +12,11 @@ USAGE:
       (JOBS.state.db) unless --state says where.
   scheduler check JOBS.toml
       Reports every problem in the file with its line and column; exit code 1 if any.
+  scheduler import-crontab CRONTAB [--system] > JOBS.toml
+      Converts a crontab (cronie's reading: environment lines, CRON_TZ, SHELL, MAILTO,
+      @reboot and the other nicknames, % in commands) into an equivalent jobs.toml, with a
+      comment for what cannot be converted. --system: lines have a user field
+      (/etc/crontab, /etc/cron.d/*; assumed for those paths).
   scheduler jobs JOBS.toml [--state PATH] [--count N] [--after RFC3339]
       Lists the jobs with their next N (default 3) fire times in their zones (after
       --after, default now), and, when the state file exists, the next run time the
@@ -68,6 +73,8 @@ pub(crate) enum Command {
     Run(RunOptions),
     Check(PathBuf),
     Jobs(RunOptions),
+    /// `import-crontab FILE [--system]`.
+    Import(PathBuf, bool),
 }
 
 /// How the daemon writes its log.
@@ -122,12 +129,33 @@ impl Command {
             None | Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
             Some("next") => parse_next(it.as_slice()),
             Some(cmd @ ("run" | "check" | "jobs")) => parse_daemon(cmd, it.as_slice()),
+            Some("import-crontab") => parse_import(it.as_slice()),
             Some(other) => Err(format!(
-                "unknown command `{other}`; expected `run`, `check`, `jobs` or `next` \
+                "unknown command `{other}`; expected `run`, `check`, `jobs`, `import-crontab` or `next` \
                  (see `scheduler --help`)"
             )),
         }
     }
+}
+
+fn parse_import(args: &[String]) -> Result<Command, String> {
+    let mut file = None;
+    let mut system = false;
+    for arg in args {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(HELP)),
+            "--system" => system = true,
+            flag if flag.starts_with('-') => {
+                return Err(format!(
+                    "unknown option `{flag}` for `scheduler import-crontab` (see `scheduler --help`)"
+                ))
+            }
+            _ if file.is_none() => file = Some(PathBuf::from(arg)),
+            _ => return Err(format!("`scheduler import-crontab` takes one file; `{arg}` is a second")),
+        }
+    }
+    let file = file.ok_or("`scheduler import-crontab` needs a crontab file: scheduler import-crontab FILE > jobs.toml")?;
+    Ok(Command::Import(file, system))
 }
 
 fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {

@@ -68,10 +68,10 @@ pub(crate) fn run(opts: &RunOptions) -> ExitCode {
         rows.push([
             job.id.clone(),
             describe(job),
-            job.trigger
-                .as_ref()
-                .and_then(|t| t.tz.clone())
-                .unwrap_or_else(|| "UTC".to_owned()),
+            job.trigger.as_ref().map_or_else(
+                || "-".to_owned(),
+                |t| t.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
+            ),
             next_runs(job, s, after, opts.count),
             s.map_or_else(|| "-".to_owned(), last_run),
         ]);

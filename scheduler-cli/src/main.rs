@@ -1,5 +1,6 @@
 //! `scheduler`: run a `jobs.toml` of shell commands as a service (`run`),
-//! check it (`check`), list its jobs (`jobs`), and preview the fire times
+//! check it (`check`), list its jobs (`jobs`), convert a crontab to one
+//! (`import-crontab`), and preview the fire times
 //! of a trigger before you trust it (`next`).
 //!
 //! ```text
@@ -12,6 +13,7 @@ mod args;
 mod check;
 mod config;
 mod daemon;
+mod import;
 mod jobs;
 mod next;
 
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Ok(args::Command::Check(path)) => check::run(&path),
         Ok(args::Command::Jobs(opts)) => jobs::run(&opts),
         Ok(args::Command::Run(opts)) => daemon::run(&opts),
+        Ok(args::Command::Import(file, system)) => import::run(&file, system),
         Err(e) => fail(&e),
     }
 }

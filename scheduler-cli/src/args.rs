@@ -6,8 +6,9 @@ pub(crate) const HELP: &str = "\
 scheduler: run a jobs.toml of commands as a service, and preview fire times
 
 USAGE:
-  scheduler run JOBS.toml [--state PATH] [--log-format text|json]
+  scheduler run JOBS.toml [--state PATH] [--log-format text|json] [--http ADDR:PORT]
       Runs the jobs until SIGTERM or SIGINT (a graceful drain); SIGHUP reloads the file.
+      --http serves /healthz, a read-only dashboard at / and Prometheus /metrics.
       State (next and last runs, the run history) lives in SQLite next to the file
       (JOBS.state.db) unless --state says where.
   scheduler check JOBS.toml
@@ -94,6 +95,8 @@ pub(crate) struct RunOptions {
     pub(crate) state: Option<PathBuf>,
     pub(crate) log_format: LogFormat,
     pub(crate) count: usize,
+    /// `scheduler run --http`: where to serve health, the dashboard and metrics.
+    pub(crate) http: Option<String>,
     /// `scheduler jobs --after`: fire times after this instant (default now).
     pub(crate) after: Option<String>,
 }
@@ -185,6 +188,15 @@ fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {
         };
         match (cmd, name) {
             ("run" | "jobs", "--state") => o.state = Some(PathBuf::from(value()?)),
+            ("run", "--http") => {
+                let addr = value()?;
+                if !cfg!(feature = "http") {
+                    return Err(format!(
+                        "`--http {addr}`: this build has no web server (feature `http` of scheduler-cli)"
+                    ));
+                }
+                o.http = Some(addr);
+            }
             ("run", "--log-format") => {
                 o.log_format = match value()?.as_str() {
                     "text" => LogFormat::Text,

@@ -7,6 +7,8 @@
 //! readiness, reloads and stopping, and keeps the watchdog fed while the
 //! scheduler answers.
 
+#[cfg(feature = "http")]
+mod http;
 mod log;
 mod notify;
 mod on_failure;
@@ -90,6 +92,20 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         pid = std::process::id(),
         "ready"
     );
+    #[cfg(feature = "http")]
+    let server = match &opts.http {
+        Some(addr) => match http::start(addr, &sched) {
+            Ok(handle) => {
+                tracing::info!(target: "scheduler::daemon", addr = %addr, "serving /healthz, the dashboard at / and /metrics");
+                Some(handle)
+            }
+            Err(e) => {
+                let _ = sched.shutdown(false).await;
+                return Err(format!("--http {addr}: {e}"));
+            }
+        },
+        None => None,
+    };
     notify::ready(config.jobs.len());
     let signals = (
         signal(SignalKind::terminate()),
@@ -144,6 +160,10 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         .shutdown_with_deadline(Duration::ZERO)
         .await
         .map_err(|e| format!("shutdown: {e}"))?;
+    #[cfg(feature = "http")]
+    if let Some(server) = server {
+        server.stop(true).await;
+    }
     // What failed while draining still gets its on_failure command.
     while let Ok(failed) = failures.try_recv() {
         on_failure::spawn(&config, failed);

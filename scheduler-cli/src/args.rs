@@ -148,13 +148,15 @@ fn parse_import(args: &[String]) -> Result<Command, String> {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help(HELP)),
             "--system" => system = true,
-            flag if flag.starts_with('-') => {
+            flag if flag.starts_with('-') => return Err(format!(
+                "unknown option `{flag}` for `scheduler import-crontab` (see `scheduler --help`)"
+            )),
+            _ if file.is_none() => file = Some(PathBuf::from(arg)),
+            _ => {
                 return Err(format!(
-                    "unknown option `{flag}` for `scheduler import-crontab` (see `scheduler --help`)"
+                    "`scheduler import-crontab` takes one file; `{arg}` is a second"
                 ))
             }
-            _ if file.is_none() => file = Some(PathBuf::from(arg)),
-            _ => return Err(format!("`scheduler import-crontab` takes one file; `{arg}` is a second")),
         }
     }
     let file = file.ok_or("`scheduler import-crontab` needs a crontab file: scheduler import-crontab FILE > jobs.toml")?;

@@ -17,7 +17,13 @@ use scheduler::trigger::{parse_zone, CronTrigger};
 const CRON_PATH: &str = "/usr/bin:/bin";
 const CRON_SHELL: &str = "/bin/sh";
 const NICKNAMES: &[&str] = &[
-    "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly",
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
 ];
 
 /// Prints the converted file; exit code 1 if the crontab cannot be read.
@@ -30,9 +36,7 @@ pub(crate) fn run(path: &Path, system: bool) -> ExitCode {
         }
     };
     // /etc/crontab and /etc/cron.d have a user field.
-    let system = system
-        || path.starts_with("/etc/cron.d")
-        || path == Path::new("/etc/crontab");
+    let system = system || path.starts_with("/etc/cron.d") || path == Path::new("/etc/crontab");
     let (zone, zone_note) = local_zone();
     print!(
         "{}",
@@ -206,7 +210,9 @@ fn entry(line: &str, line_no: usize, system: bool, zone: &str) -> Result<Parsed,
         } else if NICKNAMES.contains(&nick.as_str()) {
             Schedule::Cron(nick)
         } else {
-            return Err(format!("`{first}` is not a cron nickname (@reboot, @hourly, @daily, ...)"));
+            return Err(format!(
+                "`{first}` is not a cron nickname (@reboot, @hourly, @daily, ...)"
+            ));
         }
     } else {
         let mut fields = vec![first];
@@ -222,7 +228,11 @@ fn entry(line: &str, line_no: usize, system: bool, zone: &str) -> Result<Parsed,
             .map_err(|e| e.to_string())?;
     }
     let user = if system {
-        Some(take().ok_or("no user and command after the time fields")?.to_owned())
+        Some(
+            take()
+                .ok_or("no user and command after the time fields")?
+                .to_owned(),
+        )
     } else {
         None
     };
@@ -257,7 +267,11 @@ fn with_input(command: &str) -> String {
         None => cmd,
         Some(lines) => {
             let quoted: Vec<String> = lines.iter().map(|l| sh_quote(l)).collect();
-            format!("printf '%s\\n' {} | ( {} )", quoted.join(" "), cmd.trim_end())
+            format!(
+                "printf '%s\\n' {} | ( {} )",
+                quoted.join(" "),
+                cmd.trim_end()
+            )
         }
     }
 }
@@ -287,7 +301,13 @@ fn unique_id(command: &str, ids: &mut BTreeMap<String, usize>) -> String {
     let base = program.rsplit('/').next().unwrap_or(program);
     let mut id: String = base
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(40)
         .collect();
     id = id.trim_matches('-').to_owned();
@@ -324,7 +344,10 @@ fn toml_str(s: &str) -> String {
 
 /// A TOML key: bare when it can be.
 fn toml_key(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         s.to_owned()
     } else {
         toml_str(s)
@@ -339,9 +362,18 @@ fn inline_env(vars: &BTreeMap<String, String>) -> String {
     format!("{{ {} }}", parts.join(", "))
 }
 
-fn render(file: &str, zone: &str, zone_note: &str, entries: &[Entry], trailing: &[String]) -> String {
+fn render(
+    file: &str,
+    zone: &str,
+    zone_note: &str,
+    entries: &[Entry],
+    trailing: &[String],
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Converted from {file} by `scheduler import-crontab`.");
+    let _ = writeln!(
+        out,
+        "# Converted from {file} by `scheduler import-crontab`."
+    );
     out.push_str(
         "# cron lets the runs of a job overlap; these jobs skip a fire time while the\n\
          # previous run lasts (overlap = \"skip\"): set overlap = \"allow\" for cron's way.\n\
@@ -356,7 +388,11 @@ fn render(file: &str, zone: &str, zone_note: &str, entries: &[Entry], trailing: 
     let base_zone = base.tz.clone().unwrap_or_else(|| zone.to_owned());
     let base_shell = base.shell.clone().unwrap_or_else(|| CRON_SHELL.to_owned());
     out.push_str("[defaults]\n");
-    let note = if base.tz.is_some() { "CRON_TZ" } else { zone_note };
+    let note = if base.tz.is_some() {
+        "CRON_TZ"
+    } else {
+        zone_note
+    };
     let _ = writeln!(out, "tz = {}  # {note}", toml_str(&base_zone));
     let _ = writeln!(out, "shell = {}", toml_str(&base_shell));
     let _ = writeln!(out, "env = {}", inline_env(&base_vars));

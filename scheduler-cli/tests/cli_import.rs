@@ -36,7 +36,11 @@ fn import(dir: &std::path::Path, file: &str) -> String {
         .env("TZ", "Europe/Berlin")
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -65,25 +69,60 @@ fn a_crontab_converts_to_jobs_that_fire_when_cronie_would() {
         assert!(toml.contains(needle), "no `{needle}` in:\n{toml}");
     }
     let check = common::scheduler(&["check", "jobs.toml"], &dir);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
-    assert_eq!(String::from_utf8_lossy(&check.stdout), "jobs.toml: 8 job(s), no problems\n");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout),
+        "jobs.toml: 8 job(s), no problems\n"
+    );
 
     // Saturday 28 March 2026, 13:00 in Berlin; Berlin springs forward that
     // night, New York did three weeks before.
-    let out = common::scheduler(&["jobs", "jobs.toml", "--after", "2026-03-28T12:00:00Z"], &dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = common::scheduler(
+        &["jobs", "jobs.toml", "--after", "2026-03-28T12:00:00Z"],
+        &dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8_lossy(&out.stdout);
     // cronie's fire times: a fixed time in the skipped hour runs right after
     // it; day of month OR day of week when both are restricted.
     let expected = [
-        ("backup-sh", "2026-03-29T03:00:00+02:00, 2026-03-30T02:30:00+02:00, 2026-03-31T02:30:00+02:00"),
-        ("curl", "2026-03-30T09:00:00+02:00, 2026-03-30T09:15:00+02:00, 2026-03-30T09:30:00+02:00"),
-        ("echo", "2026-04-01T00:00:00+02:00, 2026-04-03T00:00:00+02:00, 2026-04-10T00:00:00+02:00"),
+        (
+            "backup-sh",
+            "2026-03-29T03:00:00+02:00, 2026-03-30T02:30:00+02:00, 2026-03-31T02:30:00+02:00",
+        ),
+        (
+            "curl",
+            "2026-03-30T09:00:00+02:00, 2026-03-30T09:15:00+02:00, 2026-03-30T09:30:00+02:00",
+        ),
+        (
+            "echo",
+            "2026-04-01T00:00:00+02:00, 2026-04-03T00:00:00+02:00, 2026-04-10T00:00:00+02:00",
+        ),
         ("warm-cache", "at the next start"),
-        ("logrotate", "2026-03-29T00:00:00+01:00, 2026-03-30T00:00:00+02:00, 2026-03-31T00:00:00+02:00"),
-        ("date", "2026-03-28T14:00:00+01:00, 2026-03-28T15:00:00+01:00, 2026-03-28T16:00:00+01:00"),
-        ("mail", "2026-03-30T09:00:00-04:00, 2026-03-31T09:00:00-04:00, 2026-04-01T09:00:00-04:00"),
-        ("echo-2", "2026-03-29T04:05:00-04:00, 2026-04-05T04:05:00-04:00, 2026-04-12T04:05:00-04:00"),
+        (
+            "logrotate",
+            "2026-03-29T00:00:00+01:00, 2026-03-30T00:00:00+02:00, 2026-03-31T00:00:00+02:00",
+        ),
+        (
+            "date",
+            "2026-03-28T14:00:00+01:00, 2026-03-28T15:00:00+01:00, 2026-03-28T16:00:00+01:00",
+        ),
+        (
+            "mail",
+            "2026-03-30T09:00:00-04:00, 2026-03-31T09:00:00-04:00, 2026-04-01T09:00:00-04:00",
+        ),
+        (
+            "echo-2",
+            "2026-03-29T04:05:00-04:00, 2026-04-05T04:05:00-04:00, 2026-04-12T04:05:00-04:00",
+        ),
     ];
     for (job, times) in expected {
         let row = table
@@ -106,7 +145,10 @@ fn percent_input_and_environment_reach_the_converted_command() {
     std::fs::write(dir.join("jobs.toml"), import(&dir, "crontab")).expect("jobs.toml");
     let d = Daemon::start(&dir, "jobs.toml", &[]);
     d.wait_for("the run", outcome_of("cat", "run succeeded"));
-    assert_eq!(file_lines(&dir.join("input.txt"), 2), ["line one", "line two"]);
+    assert_eq!(
+        file_lines(&dir.join("input.txt"), 2),
+        ["line one", "line two"]
+    );
     assert_eq!(file_lines(&dir.join("env.txt"), 1), ["cron 100%"]);
     d.stop();
 }

@@ -11,8 +11,13 @@ use common::{outcome_of, ready, temp_dir, Daemon};
 /// `GET path` on `addr`: the status code and the body.
 fn get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
     let mut text = String::new();
     s.read_to_string(&mut text).expect("response");
     let code = text
@@ -20,7 +25,10 @@ fn get(addr: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (code, body)
 }
 
@@ -52,7 +60,10 @@ fn http_serves_health_the_dashboard_and_metrics() {
     assert_eq!(health["jobs"], 1);
     let (code, body) = get(&addr, "/metrics");
     assert_eq!(code, 200);
-    assert!(body.contains("scheduler_runs_total{job=\"tick\",outcome=\"success\"}"), "{body}");
+    assert!(
+        body.contains("scheduler_runs_total{job=\"tick\",outcome=\"success\"}"),
+        "{body}"
+    );
     let (code, body) = get(&addr, "/");
     assert_eq!(code, 200);
     assert!(body.contains("<html"), "{body}");

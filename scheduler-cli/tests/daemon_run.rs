@@ -194,3 +194,34 @@ on_failure = "echo \"$SCHEDULER_JOB_ID $SCHEDULER_EXIT_STATUS $SCHEDULER_STDERR_
     assert_eq!(lines[0], "broken 3 no space left");
     d.stop();
 }
+
+#[test]
+fn a_failed_run_is_retried_with_backoff_then_reported_once() {
+    let dir = temp_dir("retries");
+    std::fs::write(
+        dir.join("jobs.toml"),
+        r#"
+[jobs.flaky]
+command = "echo attempt >> attempts.log; exit 1"
+run_on_start = true
+retries = 2
+retry_delay = "200ms"
+on_failure = "echo $SCHEDULER_EXIT_STATUS >> failures.log"
+"#,
+    )
+    .expect("config");
+    let d = Daemon::start(&dir, "jobs.toml", &[]);
+    let retries = d.wait_for_n("2 retries announced", 2, |l| {
+        l["job_id"] == "flaky" && message(l).starts_with("run failed, will retry")
+    });
+    assert_eq!(retries[0]["attempt"], 1);
+    assert_eq!(retries[1]["attempt"], 2);
+    let last = d.wait_for("the final failure", outcome_of("flaky", "run failed:"));
+    assert_eq!(last["attempt"], 3, "{last}");
+    assert_eq!(file_lines(&dir.join("attempts.log"), 3).len(), 3);
+    // on_failure once, for the run that failed for good.
+    assert_eq!(file_lines(&dir.join("failures.log"), 1), ["1"]);
+    d.stop();
+    let failures = std::fs::read_to_string(dir.join("failures.log")).unwrap_or_default();
+    assert_eq!(failures.lines().count(), 1, "{failures}");
+}

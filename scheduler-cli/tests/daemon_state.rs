@@ -128,3 +128,29 @@ fn two_daemons_on_one_state_file_never_both_run_a_fire_time() {
         assert!(runs.len() >= 4, "{id} ran: {runs:?}");
     }
 }
+
+#[test]
+fn run_on_start_runs_at_every_start_and_at_start_only_jobs_only_then() {
+    let dir = temp_dir("on-start");
+    std::fs::write(
+        dir.join("jobs.toml"),
+        "[jobs.hourly]\ncommand = \"echo x >> hourly.log\"\ninterval = \"1h\"\nrun_on_start = true\n\n\
+         [jobs.boot]\ncommand = \"echo x >> boot.log\"\nrun_on_start = true\n",
+    )
+    .expect("config");
+    for start in 1..=2 {
+        let d = Daemon::start(&dir, "jobs.toml", &[]);
+        d.wait_for("ready", ready);
+        d.wait_for("hourly", outcome_of("hourly", "run succeeded"));
+        d.wait_for("boot", outcome_of("boot", "run succeeded"));
+        d.stop();
+        assert_eq!(
+            common::file_lines(&dir.join("hourly.log"), start).len(),
+            start
+        );
+        assert_eq!(
+            common::file_lines(&dir.join("boot.log"), start).len(),
+            start
+        );
+    }
+}

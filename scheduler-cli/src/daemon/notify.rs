@@ -38,12 +38,16 @@ pub(super) fn watchdog() {
     send(&[NotifyState::Watchdog]);
 }
 
-/// How often to feed the watchdog (half its timeout), if systemd asks for it.
+/// How often to feed the watchdog (half its timeout), if the service
+/// manager asks for it: `WATCHDOG_USEC` set, and `WATCHDOG_PID`, when set,
+/// naming this process (as `sd_watchdog_enabled(3)` reads them).
 pub(super) fn watchdog_interval() -> Option<Duration> {
-    let mut usec = 0;
-    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
-        Some(Duration::from_micros(usec / 2))
-    } else {
-        None
+    std::env::var_os("NOTIFY_SOCKET")?;
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.parse::<u32>().ok() != Some(std::process::id()) {
+            return None;
+        }
     }
+    (usec > 0).then(|| Duration::from_micros(usec / 2))
 }

@@ -173,6 +173,7 @@ pub(crate) async fn apply(
         .collect();
     let mut changes = Changes::default();
     let mut new = Vec::new();
+    let mut run_now = Vec::new();
     for job in &config.jobs {
         let old = existing.remove(&job.id);
         if job.trigger.is_none() && !at_start {
@@ -190,6 +191,10 @@ pub(crate) async fn apply(
             changes.updated.push(job.id.clone());
             new.push(want.spec(&job.id));
             continue;
+        }
+        if at_start && job.run_on_start {
+            // Added jobs run at once by themselves; kept ones are asked to.
+            run_now.push(job.id.clone());
         }
         let same_target = old.target().command_spec() == Some(command_of(job));
         let same_trigger = want.same_trigger(&old);
@@ -218,6 +223,11 @@ pub(crate) async fn apply(
     }
     if !new.is_empty() {
         sched.add_jobs(new).await?;
+    }
+    for id in run_now {
+        if let Err(e) = sched.run_job_now(&id).await {
+            tracing::warn!(target: "scheduler::daemon", job_id = %id, "run_on_start: {e}");
+        }
     }
     let mut gone: Vec<String> = existing.into_keys().collect();
     gone.sort();

@@ -48,6 +48,11 @@ pub struct Daemon {
 impl Daemon {
     /// `scheduler run CONFIG --log-format json [extra]` in `dir`.
     pub fn start(dir: &Path, config: &str, extra: &[&str]) -> Daemon {
+        Daemon::start_with(dir, config, extra, &[])
+    }
+
+    /// Like [`Daemon::start`], with more environment variables.
+    pub fn start_with(dir: &Path, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(BIN)
             .arg("run")
             .arg(config)
@@ -56,6 +61,9 @@ impl Daemon {
             .current_dir(dir)
             .env("RUST_LOG", "info")
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

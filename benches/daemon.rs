@@ -1,0 +1,285 @@
+//! `scheduler run` under load, the real binary (build it first:
+//! `cargo build --release -p scheduler-cli`; `SCHEDULER_BIN` overrides the
+//! path). Scenarios (`-- NAME` runs one):
+//!
+//! - `load`: 1 000 jobs on `* * * * * *` running `true`, for 30 s. Lateness
+//!   (start of the command minus its fire time, from the run's span in the
+//!   daemon's JSON log)
+//!   and the daemon's own CPU (utime + stime of its process, children
+//!   excluded), side by side with a baseline: a bare tokio program that
+//!   spawns the same 1 000 commands a second from one timer.
+//! - `startup`: the time from spawning the daemon to its "ready" line with
+//!   10 000 jobs in the config: on a fresh state file (all added), and again
+//!   on that state (all compared, none changed).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const JOBS: usize = 1_000;
+const SECONDS: u64 = 30;
+
+fn main() {
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let bin = binary();
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    if run("load") {
+        load(&bin);
+    }
+    if run("startup") {
+        startup(&bin);
+    }
+}
+
+fn binary() -> PathBuf {
+    let bin = std::env::var_os("SCHEDULER_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/scheduler"),
+        PathBuf::from,
+    );
+    assert!(
+        bin.exists(),
+        "{} does not exist: run `cargo build --release -p scheduler-cli` first",
+        bin.display()
+    );
+    bin
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scheduler-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Jobs `j0..jN` on `trigger`, each running `command`.
+fn config(n: usize, trigger: &str, command: &str) -> String {
+    let mut s = String::from("[daemon]\nmax_parallel = 256\n\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "[jobs.j{i}]\ncommand = \"{command}\"\n{trigger}\n\n"
+        ));
+    }
+    s
+}
+
+/// `utime + stime` of `pid` in seconds (its own, not its children's).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3; utime 14 and stime 15 (1-based).
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // SC_CLK_TCK is 100 on Linux.
+    (ticks(14) + ticks(15)) / 100.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// The daemon on `dir/jobs.toml` with JSON logs; its log lines go to `tx`.
+fn spawn_daemon(bin: &Path, dir: &Path) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = Command::new(bin)
+        .args(["run", "jobs.toml", "--log-format", "json"])
+        .current_dir(dir)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daemon starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+fn load(bin: &Path) {
+    println!("load: {JOBS} jobs on `* * * * * *` running `true`, {SECONDS} s");
+    for (label, command) in [("sh -c true", "true"), ("argv [true]", "")] {
+        let dir = temp_dir("load");
+        let text = if command.is_empty() {
+            config(JOBS, "cron = \"* * * * * *\"", "true")
+                .replace("command = \"true\"", "argv = [\"true\"]")
+        } else {
+            config(JOBS, "cron = \"* * * * * *\"", command)
+        };
+        std::fs::write(dir.join("jobs.toml"), text).expect("config");
+        let (child, rx) = spawn_daemon(bin, &dir);
+        let pid = child.id();
+        // Warm-up: wait for ready and 3 s of runs.
+        wait_line(&rx, |l| l.contains("\"message\":\"ready\""), 30);
+        let warm = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < warm {
+            let _ = rx.recv_timeout(Duration::from_millis(100));
+        }
+        while rx.try_recv().is_ok() {}
+        let cpu0 = cpu_seconds(pid);
+        let t0 = Instant::now();
+        let mut lateness = Vec::new();
+        let mut failed = 0usize;
+        while t0.elapsed() < Duration::from_secs(SECONDS) {
+            let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) else {
+                continue;
+            };
+            // The run's span carries its lateness, taken as the command starts.
+            if line.contains("\"target\":\"scheduler::executor::run\"") {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                if v["message"] == "job run succeeded" {
+                    if let Some(ms) = v["span"]["lateness_ms"].as_f64() {
+                        lateness.push(ms);
+                    }
+                } else {
+                    failed += 1;
+                }
+            } else if line.contains("\"target\":\"scheduler::run\"")
+                && !line.contains("run succeeded")
+            {
+                failed += 1;
+            }
+        }
+        let wall = t0.elapsed().as_secs_f64();
+        let cpu = (cpu_seconds(pid) - cpu0) / wall * 100.0;
+        stop(child);
+        lateness.sort_by(f64::total_cmp);
+        println!(
+            "  ours ({label}): {} runs ({:.0}/s), {failed} not successful; lateness p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; daemon CPU {cpu:.1} % of a core",
+            lateness.len(),
+            lateness.len() as f64 / wall,
+            percentile(&lateness, 0.5),
+            percentile(&lateness, 0.99),
+            lateness.last().copied().unwrap_or(f64::NAN),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    baseline();
+}
+
+/// A bare tokio program: one timer, every second spawn `sh -c true` 1 000
+/// times and reap them; lateness = spawn time minus the second.
+fn baseline() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let me = std::process::id();
+    let (lateness, cpu) = rt.block_on(async move {
+        let mut lateness = Vec::new();
+        let start = tokio::time::Instant::now() + Duration::from_secs(1);
+        let mut cpu0 = 0.0;
+        let mut t0 = std::time::Instant::now();
+        for second in 0..(SECONDS + 3) {
+            let at = start + Duration::from_secs(second);
+            tokio::time::sleep_until(at).await;
+            if second == 3 {
+                cpu0 = cpu_seconds(me);
+                t0 = std::time::Instant::now();
+                lateness.clear();
+            }
+            for _ in 0..JOBS {
+                let late = at.elapsed().as_secs_f64() * 1000.0;
+                lateness.push(late);
+                if let Ok(mut c) = tokio::process::Command::new("sh")
+                    .args(["-c", "true"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                {
+                    tokio::spawn(async move {
+                        let _ = c.wait().await;
+                    });
+                }
+            }
+        }
+        (
+            lateness,
+            (cpu_seconds(me) - cpu0) / t0.elapsed().as_secs_f64() * 100.0,
+        )
+    });
+    let mut lateness = lateness;
+    lateness.sort_by(f64::total_cmp);
+    println!(
+        "  baseline (tokio timer + spawn, sh -c true): {} runs; lateness p50 {:.0} ms, p99 {:.0} ms; CPU {cpu:.1} % of a core",
+        lateness.len(),
+        percentile(&lateness, 0.5),
+        percentile(&lateness, 0.99),
+    );
+}
+
+fn wait_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    pred: impl Fn(&str) -> bool,
+    secs: u64,
+) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if pred(&l) => return Instant::now(),
+            Ok(_) => {}
+            Err(e) => panic!("no such line within {secs} s: {e}"),
+        }
+    }
+}
+
+fn startup(bin: &Path) {
+    let n = 10_000;
+    let dir = temp_dir("startup");
+    // Fire times far away: start-up alone is measured.
+    std::fs::write(
+        dir.join("jobs.toml"),
+        config(n, "cron = \"0 0 1 1 *\"", "true"),
+    )
+    .expect("config");
+    for round in [
+        "fresh state (10 000 added)",
+        "same state again (10 000 unchanged)",
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            if round.starts_with("fresh") {
+                for f in ["jobs.state.db", "jobs.state.db-wal", "jobs.state.db-shm"] {
+                    let _ = std::fs::remove_file(dir.join(f));
+                }
+            }
+            let t0 = Instant::now();
+            let (child, rx) = spawn_daemon(bin, &dir);
+            let at = wait_line(&rx, |l| l.contains("\"message\":\"ready\""), 60);
+            times.push(at.duration_since(t0).as_secs_f64());
+            stop(child);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "startup, {round}: median {:.3} s (of {:?})",
+            times[1],
+            times.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -141,6 +141,46 @@ impl Command {
     }
 }
 
+/// An argument: as written, and split into `--name` and `value` when
+/// written `--name=value`.
+struct Arg<'a> {
+    raw: &'a str,
+    name: &'a str,
+    inline: Option<&'a str>,
+}
+
+/// The arguments one at a time; an option's value is the rest of
+/// `--name=value` or the next argument.
+struct Cursor<'a> {
+    args: &'a [String],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn next(&mut self) -> Option<Arg<'a>> {
+        let raw = self.args.get(self.i)?.as_str();
+        self.i += 1;
+        let (name, inline) = match raw.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v)),
+            _ => (raw, None),
+        };
+        Some(Arg { raw, name, inline })
+    }
+
+    fn value(&mut self, name: &str, inline: Option<&str>) -> Result<String, String> {
+        if let Some(v) = inline {
+            return Ok(v.to_owned());
+        }
+        let v = self
+            .args
+            .get(self.i)
+            .cloned()
+            .ok_or_else(|| format!("`{name}` needs a value"))?;
+        self.i += 1;
+        Ok(v)
+    }
+}
+
 fn parse_import(args: &[String]) -> Result<Command, String> {
     let mut file = None;
     let mut system = false;
@@ -148,9 +188,11 @@ fn parse_import(args: &[String]) -> Result<Command, String> {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help(HELP)),
             "--system" => system = true,
-            flag if flag.starts_with('-') => return Err(format!(
+            flag if flag.starts_with('-') => {
+                return Err(format!(
                 "unknown option `{flag}` for `scheduler import-crontab` (see `scheduler --help`)"
-            )),
+            ))
+            }
             _ if file.is_none() => file = Some(PathBuf::from(arg)),
             _ => {
                 return Err(format!(
@@ -169,25 +211,17 @@ fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {
         ..RunOptions::default()
     };
     let mut config = None;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
+    let mut cur = Cursor { args, i: 0 };
+    while let Some(Arg {
+        raw: arg,
+        name,
+        inline,
+    }) = cur.next()
+    {
         if matches!(arg, "-h" | "--help") {
             return Ok(Command::Help(HELP));
         }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            args.get(i)
-                .cloned()
-                .ok_or_else(|| format!("`{name}` needs a value"))
-        };
+        let mut value = || cur.value(name, inline);
         match (cmd, name) {
             ("run" | "jobs", "--state") => o.state = Some(PathBuf::from(value()?)),
             ("run", "--http") => {
@@ -227,7 +261,6 @@ fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {
                 ))
             }
         }
-        i += 1;
     }
     o.config = config.ok_or_else(|| {
         format!("`scheduler {cmd}` needs a config file: scheduler {cmd} jobs.toml")
@@ -241,25 +274,17 @@ fn parse_daemon(cmd: &str, args: &[String]) -> Result<Command, String> {
 
 fn parse_next(args: &[String]) -> Result<Command, String> {
     let mut o = NextOptions::default();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
+    let mut cur = Cursor { args, i: 0 };
+    while let Some(Arg {
+        raw: arg,
+        name,
+        inline,
+    }) = cur.next()
+    {
         if matches!(arg, "-h" | "--help") {
             return Ok(Command::Help(HELP));
         }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            args.get(i)
-                .cloned()
-                .ok_or_else(|| format!("`{name}` needs a value"))
-        };
+        let mut value = || cur.value(name, inline);
         let once = |slot: &mut Option<String>, v: String| -> Result<(), String> {
             if slot.is_some() {
                 return Err(format!("`{name}` given more than once"));
@@ -288,7 +313,6 @@ fn parse_next(args: &[String]) -> Result<Command, String> {
                 ))
             }
         }
-        i += 1;
     }
     Ok(Command::Next(o))
 }

@@ -6,7 +6,7 @@
 //! newlines in it; `\%` is a literal `%`). Anything that cannot be converted
 //! is kept as a comment saying why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -105,7 +105,7 @@ pub(crate) fn convert(text: &str, file: &str, system: bool, zone: &str, zone_not
     let mut pending: Vec<String> = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut trailing: Vec<String> = Vec::new();
-    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
     for (n, raw) in text.lines().enumerate() {
         let line_no = n + 1;
         let line = raw.trim_end_matches('\r').trim_start();
@@ -203,12 +203,12 @@ fn entry(line: &str, line_no: usize, system: bool, zone: &str) -> Result<Parsed,
         Some(word)
     };
     let first = take().ok_or("empty line")?;
+    // cronie compares nicknames as written: `@DAILY` is not one.
     let schedule = if first.starts_with('@') {
-        let nick = first.to_ascii_lowercase();
-        if nick == "@reboot" {
+        if first == "@reboot" {
             Schedule::Reboot
-        } else if NICKNAMES.contains(&nick.as_str()) {
-            Schedule::Cron(nick)
+        } else if NICKNAMES.contains(&first) {
+            Schedule::Cron(first.to_owned())
         } else {
             return Err(format!(
                 "`{first}` is not a cron nickname (@reboot, @hourly, @daily, ...)"
@@ -243,48 +243,61 @@ fn entry(line: &str, line_no: usize, system: bool, zone: &str) -> Result<Parsed,
     Ok((schedule, command.to_owned(), user))
 }
 
-/// cron's `%`: the first unescaped one ends the command and starts its
-/// standard input, in which the others are newlines; `\%` is a `%`. The
-/// input becomes a `printf` piped into the command.
+/// cron's `%`, as cronie's `do_command` reads it: in the command, `\%` is a
+/// `%` and the first other `%` ends the command; the rest is its standard
+/// input, in which `%` is a newline, `\%` a `%`, and which ends with a
+/// newline unless it already does. The input becomes a `printf` piped into
+/// the command.
 fn with_input(command: &str) -> String {
     let mut cmd = String::new();
-    let mut input: Option<Vec<String>> = None;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' && chars.peek() == Some(&'%') {
-            chars.next();
-            push(&mut cmd, &mut input, '%');
+    let mut escaped = false;
+    let mut rest = None;
+    for (i, c) in command.char_indices() {
+        if escaped {
+            // `\%` drops the backslash; any other escaped character stays.
+            if c == '%' {
+                cmd.pop();
+            }
+            cmd.push(c);
+            escaped = false;
+            continue;
+        }
+        if c == '%' {
+            rest = Some(&command[i + c.len_utf8()..]);
+            break;
+        }
+        escaped = c == '\\';
+        cmd.push(c);
+    }
+    // Nothing after the `%`: no input (ours is /dev/null anyway).
+    let Some(rest) = rest.filter(|r| !r.is_empty()) else {
+        return cmd;
+    };
+    let mut input = String::new();
+    let mut escaped = false;
+    for c in rest.chars() {
+        let c = if escaped {
+            if c != '%' {
+                input.push('\\');
+            }
+            c
         } else if c == '%' {
-            match &mut input {
-                None => input = Some(vec![String::new()]),
-                Some(lines) => lines.push(String::new()),
-            }
+            '\n'
         } else {
-            push(&mut cmd, &mut input, c);
+            c
+        };
+        escaped = c == '\\';
+        if !escaped {
+            input.push(c);
         }
     }
-    match input {
-        None => cmd,
-        Some(lines) => {
-            let quoted: Vec<String> = lines.iter().map(|l| sh_quote(l)).collect();
-            format!(
-                "printf '%s\\n' {} | ( {} )",
-                quoted.join(" "),
-                cmd.trim_end()
-            )
-        }
+    if escaped {
+        input.push('\\');
     }
-}
-
-fn push(cmd: &mut String, input: &mut Option<Vec<String>>, c: char) {
-    match input {
-        None => cmd.push(c),
-        Some(lines) => {
-            if let Some(last) = lines.last_mut() {
-                last.push(c);
-            }
-        }
+    if !input.ends_with('\n') {
+        input.push('\n');
     }
+    format!("printf '%s' {} | ( {} )", sh_quote(&input), cmd.trim_end())
 }
 
 /// `'text'` for `sh`.
@@ -293,7 +306,7 @@ fn sh_quote(s: &str) -> String {
 }
 
 /// A job id from the command's program name, unique in the file.
-fn unique_id(command: &str, ids: &mut BTreeMap<String, usize>) -> String {
+fn unique_id(command: &str, ids: &mut BTreeSet<String>) -> String {
     let program = command
         .split_whitespace()
         .find(|w| !w.contains('='))
@@ -314,12 +327,14 @@ fn unique_id(command: &str, ids: &mut BTreeMap<String, usize>) -> String {
     if id.is_empty() {
         id = "job".to_owned();
     }
-    let n = ids.entry(id.clone()).or_insert(0);
-    *n += 1;
-    if *n > 1 {
-        id = format!("{id}-{n}");
+    let mut unique = id.clone();
+    let mut n = 1;
+    while ids.contains(&unique) {
+        n += 1;
+        unique = format!("{id}-{n}");
     }
-    id
+    ids.insert(unique.clone());
+    unique
 }
 
 /// A TOML basic string.
@@ -408,7 +423,7 @@ fn render(
             Schedule::Cron(expr) => {
                 let _ = writeln!(out, "cron = {}", toml_str(expr));
             }
-            Schedule::Reboot => out.push_str("run_on_start = true\n"),
+            Schedule::Reboot => out.push_str("run_on_start = true\nonce_per_boot = true\n"),
         }
         let tz = e.env.tz.clone().unwrap_or_else(|| zone.to_owned());
         if tz != base_zone {
@@ -443,12 +458,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percent_signs_become_standard_input_and_escaped_ones_stay() {
-        assert_eq!(with_input("date +\\%Y-\\%m"), "date +%Y-%m");
+    fn percent_signs_become_standard_input_as_cronie_reads_them() {
+        assert_eq!(with_input(r"date +\%Y-\%m"), "date +%Y-%m");
         assert_eq!(
             with_input("mail -s hi root%line one%it's two"),
-            "printf '%s\\n' 'line one' 'it'\\''s two' | ( mail -s hi root )"
+            "printf '%s' 'line one\nit'\\''s two\n' | ( mail -s hi root )"
         );
+        // `\\%`: an escaped backslash, then the separator.
+        assert_eq!(
+            with_input(r"echo a\\%in"),
+            r"printf '%s' 'in
+' | ( echo a\\ )"
+        );
+        // In the input: `\%` is a `%`, other escapes stay, a last `%` is the newline.
+        assert_eq!(
+            with_input(r"cat%50\% a\b%"),
+            "printf '%s' '50% a\\b\n' | ( cat )"
+        );
+        assert_eq!(with_input("true%"), "true");
+    }
+
+    #[test]
+    fn ids_stay_unique_whatever_the_programs_are_called() {
+        let mut ids = BTreeSet::new();
+        let got: Vec<String> = ["echo a", "echo b", "echo-2 c", "/bin/echo d"]
+            .iter()
+            .map(|c| unique_id(c, &mut ids))
+            .collect();
+        assert_eq!(got, ["echo", "echo-2", "echo-2-2", "echo-3"]);
     }
 
     #[test]

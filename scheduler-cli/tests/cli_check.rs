@@ -153,16 +153,10 @@ run_on_start = true
         "jobs.toml: 2 job(s), no problems\n"
     );
     // The spring-forward night: 02:30 does not exist in Berlin on 29 March.
-    let out = scheduler(
+    let table = common::stdout_of(
         &["jobs", "jobs.toml", "--after", "2026-03-27T12:00:00Z"],
         &dir,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8_lossy(&out.stdout);
     let nightly = table
         .lines()
         .find(|l| l.starts_with("nightly"))
@@ -182,4 +176,37 @@ run_on_start = true
         boot.contains("at start") && boot.contains("at the next start"),
         "{table}"
     );
+}
+
+#[test]
+fn keys_that_would_have_no_effect_are_errors() {
+    let dir = temp_dir("check-no-effect");
+    std::fs::write(
+        dir.join("jobs.toml"),
+        "[jobs.boot]\ncommand = \"x\"\nrun_on_start = true\nstart = \"2026-01-01T00:00:00Z\"\n\n\
+         [jobs.once]\ncommand = \"x\"\ndate = \"2026-01-01T00:00:00Z\"\ntz = \"Europe/Berlin\"\n\n\
+         [jobs.every]\ncommand = \"x\"\ninterval = \"1h\"\nonce_per_boot = true\n",
+    )
+    .expect("config");
+    let out = scheduler(&["check", "jobs.toml"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (at, what) in [
+        (
+            "jobs.toml:4:1: ",
+            "`start` has no effect: job `boot` has no trigger",
+        ),
+        ("jobs.toml:9:1: ", "`tz` has no effect: `date` fires once"),
+        (
+            "jobs.toml:14:1: ",
+            "`once_per_boot` applies to a job with `run_on_start = true` and no trigger",
+        ),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(at) && l.contains(what)),
+            "no `{at}...{what}` in:\n{stderr}"
+        );
+    }
 }

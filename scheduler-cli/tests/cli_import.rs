@@ -19,7 +19,8 @@ MAILTO=ops@example.com
   0 0 1,15 * 5 echo "1st, 15th or Friday"
 @reboot /usr/local/bin/warm-cache
 @daily  logrotate /etc/logrotate.conf
-@HOURLY date +\%Y-\%m-\%dT\%H >> /tmp/hours
+@hourly date +\%Y-\%m-\%dT\%H >> /tmp/hours
+@DAILY cronie reads nicknames as written
 CRON_TZ=America/New_York
 0 9 * * 1-5 mail -s "Good morning" team%Hello team,%Standup at 9:30.
 GREETING = "hi there"
@@ -57,13 +58,14 @@ fn a_crontab_converts_to_jobs_that_fire_when_cronie_would() {
         "env = { MAILTO = \"ops@example.com\", PATH = \"/usr/local/bin:/usr/bin:/bin\" }",
         "MAILTO=ops@example.com: no mail is sent",
         "command = \"date +%Y-%m-%dT%H >> /tmp/hours\"",
-        "command = \"printf '%s\\\\n' 'Hello team,' 'Standup at 9:30.' | ( mail -s \\\"Good morning\\\" team )\"",
+        "command = \"printf '%s' 'Hello team,\\nStandup at 9:30.\\n' | ( mail -s \\\"Good morning\\\" team )\"",
         "tz = \"America/New_York\"",
         "env = { GREETING = \"hi there\" }",
-        "[jobs.warm-cache]\ncommand = \"/usr/local/bin/warm-cache\"\nrun_on_start = true",
-        "# line 17: not converted: invalid cron expression `61 * * * *`",
+        "[jobs.warm-cache]\ncommand = \"/usr/local/bin/warm-cache\"\nrun_on_start = true\nonce_per_boot = true",
+        "not converted: `@DAILY` is not a cron nickname",
+        "# line 18: not converted: invalid cron expression `61 * * * *`",
         "#   61 * * * * this line is broken",
-        "# line 18: not converted: `@fortnightly` is not a cron nickname",
+        "# line 19: not converted: `@fortnightly` is not a cron nickname",
         "# Backups at 02:30 local time",
     ] {
         assert!(toml.contains(needle), "no `{needle}` in:\n{toml}");
@@ -81,16 +83,10 @@ fn a_crontab_converts_to_jobs_that_fire_when_cronie_would() {
 
     // Saturday 28 March 2026, 13:00 in Berlin; Berlin springs forward that
     // night, New York did three weeks before.
-    let out = common::scheduler(
+    let table = common::stdout_of(
         &["jobs", "jobs.toml", "--after", "2026-03-28T12:00:00Z"],
         &dir,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let table = String::from_utf8_lossy(&out.stdout);
     // cronie's fire times: a fixed time in the skipped hour runs right after
     // it; day of month OR day of week when both are restricted.
     let expected = [

@@ -28,8 +28,9 @@ interval = "1s"
     let runs = d.wait_for_n("3 runs of tick", 3, outcome_of("tick", "run succeeded"));
     for r in &runs {
         let lateness = r["lateness_ms"].as_i64().expect("lateness_ms");
+        // On time, give or take a loaded machine (the figures are in benches/).
         assert!(
-            lateness < 1000,
+            lateness < 2000,
             "a run of tick started {lateness} ms late: {r}"
         );
         let at = r["scheduled_at"].as_str().expect("scheduled_at");
@@ -158,13 +159,13 @@ fn each_overlap_policy_behaves() {
             }
         }
     }
-    // replace: a run that started was ended by the next one (no "end" line).
+    // replace: a run was stopped by the next, which started after it: two
+    // starts in a row, of different processes, with no end between them.
     let ev = events("replace");
-    let starts = ev.iter().filter(|(k, _)| k == "start").count();
-    let ends = ev.iter().filter(|(k, _)| k == "end").count();
     assert!(
-        starts > ends,
-        "replaced runs do not end on their own: {ev:?}"
+        ev.windows(2)
+            .any(|w| w[0].0 == "start" && w[1].0 == "start" && w[0].1 != w[1].1),
+        "a run replaced by the next: {ev:?}"
     );
     // allow: a second start before the first end.
     let ev = events("allow");

@@ -105,11 +105,18 @@ fn two_daemons_on_one_state_file_never_both_run_a_fire_time() {
     let b = Daemon::start(&dir, "jobs.toml", &[]);
     b.wait_for("b ready", ready);
     let start = Utc::now();
-    // Both run for a while; every fire time after both were up is counted.
-    a.wait_for_n("runs", 6, |l| {
-        outcome_of("tick", "run succeeded")(l) && scheduled_at(l) > start
-    });
-    std::thread::sleep(Duration::from_secs(2));
+    // Both run for a while (6 fire times of tick, wherever they ran); every
+    // fire time after both were up is counted.
+    let after_start = |l: &Value| outcome_of("tick", "run succeeded")(l) && scheduled_at(l) > start;
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while a.matching(after_start).len() + b.matching(after_start).len() < 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "6 runs of tick within {:?}",
+            common::PATIENCE
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut lines = a.stop();
     lines.extend(b.stop());
     for id in ["tick", "fast"] {
@@ -130,19 +137,31 @@ fn two_daemons_on_one_state_file_never_both_run_a_fire_time() {
 }
 
 #[test]
-fn run_on_start_runs_at_every_start_and_at_start_only_jobs_only_then() {
+fn run_on_start_runs_at_every_start_once_per_boot_only_once_and_a_past_date_once() {
     let dir = temp_dir("on-start");
+    let past = (Utc::now() - chrono::TimeDelta::seconds(30)).to_rfc3339();
     std::fs::write(
         dir.join("jobs.toml"),
-        "[jobs.hourly]\ncommand = \"echo x >> hourly.log\"\ninterval = \"1h\"\nrun_on_start = true\n\n\
-         [jobs.boot]\ncommand = \"echo x >> boot.log\"\nrun_on_start = true\n",
+        format!(
+            "[jobs.hourly]\ncommand = \"echo x >> hourly.log\"\ninterval = \"1h\"\nrun_on_start = true\n\n\
+             [jobs.boot]\ncommand = \"echo x >> boot.log\"\nrun_on_start = true\n\n\
+             [jobs.reboot]\ncommand = \"echo x >> reboot.log\"\nrun_on_start = true\nonce_per_boot = true\n\n\
+             [jobs.missed]\ncommand = \"echo x >> missed.log\"\ndate = \"{past}\"\ncatch_up = \"once\"\n"
+        ),
     )
     .expect("config");
     for start in 1..=2 {
         let d = Daemon::start(&dir, "jobs.toml", &[]);
-        d.wait_for("ready", ready);
+        let ready = d.wait_for("ready", ready);
         d.wait_for("hourly", outcome_of("hourly", "run succeeded"));
         d.wait_for("boot", outcome_of("boot", "run succeeded"));
+        if start == 1 {
+            d.wait_for("reboot", outcome_of("reboot", "run succeeded"));
+            d.wait_for("missed", outcome_of("missed", "run succeeded"));
+        } else {
+            // Done already: the boot job this boot, the date for good.
+            assert_eq!(ready["finished"], 2, "{ready}");
+        }
         d.stop();
         assert_eq!(
             common::file_lines(&dir.join("hourly.log"), start).len(),
@@ -153,4 +172,6 @@ fn run_on_start_runs_at_every_start_and_at_start_only_jobs_only_then() {
             start
         );
     }
+    assert_eq!(common::file_lines(&dir.join("reboot.log"), 1).len(), 1);
+    assert_eq!(common::file_lines(&dir.join("missed.log"), 1).len(), 1);
 }

@@ -55,6 +55,9 @@ pub(crate) struct JobConfig {
     /// How late a run may start (with `catch_up = "none"`).
     pub(crate) misfire_grace: Duration,
     pub(crate) run_on_start: bool,
+    /// With `run_on_start` and no trigger: only at the first start after
+    /// the machine booted (cron's `@reboot`).
+    pub(crate) once_per_boot: bool,
     pub(crate) on_failure: Option<CommandSpec>,
 }
 
@@ -85,6 +88,7 @@ const JOB_ONLY_KEYS: &[&str] = &[
     "start",
     "end",
     "run_on_start",
+    "once_per_boot",
 ];
 const OVERLAPS: &[&str] = &["skip", "allow", "queue", "replace"];
 const CATCH_UPS: &[&str] = &["none", "once", "all"];
@@ -239,6 +243,14 @@ pub(crate) fn read(
     });
     let trigger = trigger(&mut f, id, key, p.tz.as_ref().map(|(z, _)| z.clone()));
     let run_on_start = f.boolean("run_on_start").unwrap_or(false);
+    let once_per_boot = f.boolean("once_per_boot").unwrap_or(false);
+    if once_per_boot && (!run_on_start || !matches!(trigger, Some(None))) {
+        let span = f.key_span("once_per_boot").unwrap_or_else(|| key.clone());
+        f.errors.push(src.span(
+            &span,
+            "`once_per_boot` applies to a job with `run_on_start = true` and no trigger",
+        ));
+    }
     if matches!(trigger, Some(None)) && !run_on_start {
         f.errors.push(src.span(
             key,
@@ -273,6 +285,7 @@ pub(crate) fn read(
         catch_up: p.catch_up.unwrap_or(CatchUp::None),
         misfire_grace: p.misfire_grace.unwrap_or(Duration::from_secs(60)),
         run_on_start,
+        once_per_boot,
         on_failure: p
             .on_failure
             .map(|script| CommandSpec::shell_with(shell, script)),
@@ -369,6 +382,28 @@ fn trigger(
             fields.insert(name, expr);
         }
         spec.fields = Some(fields);
+    }
+    // Bounds and a zone only mean something to a trigger that repeats.
+    let bounds: Vec<&str> = ["start", "end"].into_iter().filter(|k| f.has(k)).collect();
+    let unused: Vec<&str> = match given.first() {
+        None | Some(&"date") => bounds
+            .into_iter()
+            .chain(f.has("tz").then_some("tz"))
+            .collect(),
+        Some(_) => Vec::new(),
+    };
+    for k in unused {
+        let span = f.key_span(k).unwrap_or_else(|| key.clone());
+        let what = if given.is_empty() {
+            format!("job `{id}` has no trigger")
+        } else {
+            "`date` fires once, at an instant with its own offset".to_owned()
+        };
+        let d = f.src.span(
+            &span,
+            format!("`{k}` has no effect: {what}; it applies to `cron`, `fields` and `interval`"),
+        );
+        f.errors.push(d);
     }
     if f.errors.len() > before {
         return None;

@@ -96,12 +96,19 @@ pub(crate) fn listener(
                         kind = ?kind,
                         "run failed: {error}"
                     );
-                    let _ = failures.send(Failed {
-                        job_id: job_id.to_string(),
-                        run_id: *run_id,
-                        kind: *kind,
-                        error: error.clone(),
-                    });
+                    // A run stopped by the daemon (replaced, drained) did not fail.
+                    let stopped = matches!(
+                        kind,
+                        FailureKind::Cancelled | FailureKind::ExecutorRestarted
+                    );
+                    if !stopped {
+                        let _ = failures.send(Failed {
+                            job_id: job_id.to_string(),
+                            run_id: *run_id,
+                            kind: *kind,
+                            error: error.clone(),
+                        });
+                    }
                 }
             }
         }

@@ -7,6 +7,7 @@
 //! readiness, reloads and stopping, and keeps the watchdog fed while the
 //! scheduler answers.
 
+mod clock;
 #[cfg(feature = "http")]
 mod http;
 mod log;
@@ -23,6 +24,9 @@ use tokio::sync::mpsc;
 
 use crate::args::RunOptions;
 use crate::config::{self, Config};
+
+/// How far ahead fire times are claimed from the state file.
+const CLAIM_AHEAD: Duration = Duration::from_secs(1);
 
 /// Runs the daemon until a stop signal; exit code 1 if it cannot start.
 pub(crate) fn run(opts: &RunOptions) -> ExitCode {
@@ -53,6 +57,15 @@ pub(crate) fn run(opts: &RunOptions) -> ExitCode {
 }
 
 async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
+    // Before anything can be reported ready: a signal then is ours to handle.
+    let signals = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    );
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = signals else {
+        return Err("could not listen for SIGTERM, SIGINT and SIGHUP".to_owned());
+    };
     let state = opts.state_path();
     let (failures_tx, mut failures) = mpsc::unbounded_channel();
     let mask = EventMask::JOB_EXECUTED
@@ -70,11 +83,25 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         .store(SqliteStore::open(&state))
         .run_history(Some(config.daemon.history))
         .stop_grace(config.daemon.grace)
+        .clock(clock::TimerClock)
+        // Fire times of the next second are claimed in one statement, not
+        // one by one as they come (a thousand jobs on `* * * * * *`).
+        .claim_ahead(CLAIM_AHEAD)
         .without_registered_jobs()
         .listener(mask, log::listener(failures_tx))
         .start()
         .map_err(|e| format!("could not start the scheduler on {}: {e}", state.display()))?;
-    let changes = match sync::apply(&sched, &config, true).await {
+    // Nothing runs from the state file until it matches the config: a job
+    // removed or changed while the daemon was down must not run as it was.
+    let applied = match sched.pause().await {
+        Ok(()) => sync::apply(&sched, &config, true).await,
+        Err(e) => Err(e),
+    };
+    let resumed = match applied {
+        Ok(c) => sched.resume().await.map(|()| c),
+        Err(e) => Err(e),
+    };
+    let changes = match resumed {
         Ok(c) => c,
         Err(e) => {
             let _ = sched.shutdown(false).await;
@@ -89,6 +116,7 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         added = changes.added.len(),
         updated = changes.updated.len(),
         removed = changes.removed.len(),
+        finished = changes.finished.len(),
         pid = std::process::id(),
         "ready"
     );
@@ -107,15 +135,6 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         None => None,
     };
     notify::ready(config.jobs.len());
-    let signals = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    );
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = signals else {
-        let _ = sched.shutdown(false).await;
-        return Err("could not listen for SIGTERM, SIGINT and SIGHUP".to_owned());
-    };
     let mut watchdog = notify::watchdog_interval().map(tokio::time::interval);
     let stop = loop {
         let beat = async {
@@ -202,6 +221,7 @@ async fn reload(sched: &Scheduler, opts: &RunOptions, config: &mut Config) {
                         added = ?c.added,
                         updated = ?c.updated,
                         removed = ?c.removed,
+                        finished = ?c.finished,
                         unchanged = c.unchanged,
                         "reloaded"
                     );

@@ -1,4 +1,5 @@
-//! A job's `on_failure` command, started when a run failed for good, with
+//! A job's `on_failure` command, started when a run failed for good (not
+//! when the daemon stopped it: replaced by a newer run, or drained), with
 //! what failed in its environment: `SCHEDULER_JOB_ID`, `SCHEDULER_RUN_ID`,
 //! `SCHEDULER_EXIT_STATUS` (an exit code, `signal N`, `timeout` or
 //! `cancelled`), `SCHEDULER_ERROR` and `SCHEDULER_STDERR_TAIL`.
@@ -82,6 +83,15 @@ pub(super) fn spawn(config: &Config, failed: Failed) {
                 tracing::warn!(target: "scheduler::on_failure", job_id = %job_id, "on_failure command: {e}")
             }
             Err(_) => {
+                // The whole group, as for a job's own timeout.
+                if let Some(group) = child
+                    .id()
+                    .and_then(|p| i32::try_from(p).ok())
+                    .and_then(rustix::process::Pid::from_raw)
+                {
+                    let _ =
+                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                }
                 let _ = child.kill().await;
                 tracing::warn!(target: "scheduler::on_failure", job_id = %job_id, "on_failure command killed after {}s", LIMIT.as_secs());
             }

@@ -18,6 +18,9 @@ pub(crate) struct Changes {
     pub(crate) added: Vec<String>,
     pub(crate) updated: Vec<String>,
     pub(crate) removed: Vec<String>,
+    /// Not scheduled: their trigger has no fire time left, and ran already
+    /// (a `date` in the past) or cannot run any more (an `end` passed).
+    pub(crate) finished: Vec<String>,
     pub(crate) unchanged: usize,
 }
 
@@ -83,11 +86,14 @@ fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<D
         jitter: job.jitter,
         timeout: job.timeout,
         retry: (job.retries > 0).then(|| {
-            let r = Retry::new(job.retries).initial(job.retry_delay);
-            match job.retry_max_delay {
-                Some(max) => r.max_delay(max),
-                None => r,
-            }
+            // Without a maximum, the delay doubles up to 5 minutes, or the
+            // first delay when that is longer.
+            let max = job
+                .retry_max_delay
+                .unwrap_or_else(|| job.retry_delay.max(Duration::from_secs(300)));
+            Retry::new(job.retries)
+                .initial(job.retry_delay)
+                .max_delay(max)
         }),
         run_on_start: job.run_on_start,
     })
@@ -140,6 +146,40 @@ impl Desired {
     }
 }
 
+/// A job that is not in the store and has no fire time after `now`: done
+/// if it ran already (a past `date` run once, then removed by the engine) or
+/// if only an `end` stops it. A past `date` that never ran is still due
+/// (`catch_up` decides).
+async fn finished(
+    sched: &Scheduler,
+    job: &JobConfig,
+    trigger: &Trigger,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    if trigger.next_after(now).is_some() {
+        return Ok(false);
+    }
+    if !matches!(trigger, Trigger::Date(_)) {
+        return Ok(true);
+    }
+    Ok(!sched.runs(Some(&job.id), 1).await?.is_empty())
+}
+
+/// Whether `job` ran since the machine booted (`btime` in /proc/stat).
+async fn ran_since_boot(sched: &Scheduler, job: &str) -> Result<bool, Error> {
+    let boot = std::fs::read_to_string("/proc/stat").ok().and_then(|stat| {
+        let secs = stat.lines().find_map(|l| l.strip_prefix("btime "))?;
+        DateTime::from_timestamp(secs.trim().parse().ok()?, 0)
+    });
+    let Some(boot) = boot else {
+        return Ok(false); // unknown: run, as at a boot
+    };
+    let last = sched.runs(Some(job), 1).await?;
+    Ok(last
+        .first()
+        .is_some_and(|r| r.started_at.unwrap_or(r.scheduled_at) >= boot))
+}
+
 /// A trigger as JSON, its `start` left out.
 fn without_start(t: &Trigger) -> Option<serde_json::Value> {
     let mut v = serde_json::to_value(t).ok()?;
@@ -177,11 +217,29 @@ pub(crate) async fn apply(
     for job in &config.jobs {
         let old = existing.remove(&job.id);
         if job.trigger.is_none() && !at_start {
-            changes.unchanged += 1;
+            // Runs at the next start; a reload never runs it, and what was
+            // scheduled under its id before is dropped.
+            if old.is_some() {
+                sched.remove_job(&job.id).await?;
+                changes.updated.push(job.id.clone());
+            } else {
+                changes.unchanged += 1;
+            }
+            continue;
+        }
+        if job.once_per_boot && ran_since_boot(sched, &job.id).await? {
+            changes.finished.push(job.id.clone());
+            if old.is_some() {
+                sched.remove_job(&job.id).await?;
+            }
             continue;
         }
         let want = desired(job, config.daemon.max_parallel, now)?;
         let Some(old) = old else {
+            if job.trigger.is_some() && finished(sched, job, &want.trigger, now).await? {
+                changes.finished.push(job.id.clone());
+                continue;
+            }
             changes.added.push(job.id.clone());
             new.push(want.spec(&job.id));
             continue;

@@ -35,6 +35,17 @@ pub fn scheduler(args: &[&str], dir: &Path) -> Output {
         .expect("scheduler runs")
 }
 
+/// Runs `scheduler ARGS` in `dir`, which must succeed; its stdout.
+pub fn stdout_of(args: &[&str], dir: &Path) -> String {
+    let out = scheduler(args, dir);
+    assert!(
+        out.status.success(),
+        "scheduler {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The log lines read so far, and a wake-up for waiters.
 type Log = Arc<(Mutex<Vec<Value>>, Condvar)>;
 
@@ -167,7 +178,16 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
+    /// A daemon left by a failed test drains (its commands' groups get
+    /// SIGTERM), or is killed after 5 s.
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.signal(rustix::process::Signal::TERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

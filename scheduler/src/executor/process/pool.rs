@@ -212,7 +212,10 @@ impl Handler<ProcessDone> for ProcessExecutor {
             self.exclusive.remove(&job);
             // Its next run goes first, before runs that came after it.
             if let Some(at) = self.held.iter().position(|t| t.job_id == job) {
-                if let Some(next) = self.held.remove(at) {
+                if let Some(mut next) = self.held.remove(at) {
+                    // Its timeout counts from now: the wait was the policy's.
+                    let now = self.env.clock.now();
+                    next.deadline = next.timeout.map(|t| crate::clock::add(now, t));
                     self.waiting.push_front(next);
                 }
             }

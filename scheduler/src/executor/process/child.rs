@@ -121,14 +121,7 @@ async fn execute(
             return crash(format!("could not use the channel to the worker: {e}"));
         }
     };
-    let stdout = child
-        .stdout
-        .take()
-        .map(|o| actix_rt::spawn(pump(o, false).instrument(span.clone())));
-    let stderr = child
-        .stderr
-        .take()
-        .map(|e| actix_rt::spawn(pump(e, true).instrument(span.clone())));
+    let output = Output::capture(&mut child, span);
     // The hand-over is a task of its own, so a worker that never reads (a
     // wrong program) cannot hold the run past its deadline; the task keeps our
     // end open while the run lasts: closing it tells the worker we are gone.
@@ -157,13 +150,7 @@ async fn execute(
     let until = tokio::time::Instant::now() + TRAIL;
     let response = trail(answer, until).await.flatten();
     drop(trail(handover, until).await);
-    if let Some(out) = stdout {
-        let _ = trail(out, until).await;
-    }
-    let tail = match stderr {
-        Some(err) => trail(err, until).await.unwrap_or_default(),
-        None => String::new(),
-    };
+    let tail = output.finish(until).await;
     let status = match status {
         Ok(s) => s,
         Err(e) => return crash(format!("could not wait for worker {pid}: {e}")),
@@ -230,7 +217,7 @@ async fn terminate(
 
 /// Waits for a helper task until `until`; then stops it (a grandchild may
 /// hold its pipe open for ever).
-pub(super) async fn trail<T: 'static>(
+async fn trail<T: 'static>(
     mut task: tokio::task::JoinHandle<T>,
     until: tokio::time::Instant,
 ) -> Option<T> {
@@ -243,9 +230,43 @@ pub(super) async fn trail<T: 'static>(
     }
 }
 
+/// The tasks passing a child's stdout and stderr to `tracing`.
+pub(super) struct Output {
+    stdout: Option<tokio::task::JoinHandle<String>>,
+    stderr: Option<tokio::task::JoinHandle<String>>,
+}
+
+impl Output {
+    /// Starts reading the child's piped stdout and stderr, in `span`.
+    pub(super) fn capture(child: &mut tokio::process::Child, span: &tracing::Span) -> Output {
+        Output {
+            stdout: child
+                .stdout
+                .take()
+                .map(|o| actix_rt::spawn(pump(o, false).instrument(span.clone()))),
+            stderr: child
+                .stderr
+                .take()
+                .map(|e| actix_rt::spawn(pump(e, true).instrument(span.clone()))),
+        }
+    }
+
+    /// Waits for both streams until `until` (a process left in the
+    /// background may hold them open); returns the end of stderr.
+    pub(super) async fn finish(self, until: tokio::time::Instant) -> String {
+        if let Some(out) = self.stdout {
+            let _ = trail(out, until).await;
+        }
+        match self.stderr {
+            Some(err) => trail(err, until).await.unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+}
+
 /// Passes a stream's lines to `tracing` (stdout at INFO, stderr at WARN);
 /// returns the end of the stream.
-pub(super) async fn pump(mut stream: impl AsyncRead + Unpin, is_stderr: bool) -> String {
+async fn pump(mut stream: impl AsyncRead + Unpin, is_stderr: bool) -> String {
     let mut buf = vec![0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
     let mut tail: Vec<u8> = Vec::new();

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use rustix::process::{kill_process_group, test_kill_process_group, Pid, Signal};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use crate::event::FailureKind;
-use crate::executor::process::child::{describe, pump, stop_signal, trail, Stop, TRAIL};
+use crate::executor::process::child::{describe, stop_signal, Output, Stop, TRAIL};
 use crate::executor::run;
 use crate::executor::tick::{Env, Outcome, Tick};
 use crate::job::command::CommandSpec;
@@ -63,14 +62,7 @@ pub(super) async fn execute(
     let pid = child.id().unwrap_or(0);
     let group = i32::try_from(pid).ok().and_then(Pid::from_raw);
     tracing::debug!(pid, command = %spec, "command started");
-    let stdout = child
-        .stdout
-        .take()
-        .map(|o| actix_rt::spawn(pump(o, false).instrument(span.clone())));
-    let stderr = child
-        .stderr
-        .take()
-        .map(|e| actix_rt::spawn(pump(e, true).instrument(span.clone())));
+    let output = Output::capture(&mut child, span);
     let (status, stopped) = tokio::select! {
         status = child.wait() => (status, None),
         why = stop_signal(tick, env, kill, replaced) => {
@@ -78,14 +70,7 @@ pub(super) async fn execute(
         }
     };
     // Output held open by a process left in the background is not waited for.
-    let until = tokio::time::Instant::now() + TRAIL;
-    if let Some(out) = stdout {
-        let _ = trail(out, until).await;
-    }
-    let tail = match stderr {
-        Some(err) => trail(err, until).await.unwrap_or_default(),
-        None => String::new(),
-    };
+    let tail = output.finish(tokio::time::Instant::now() + TRAIL).await;
     match status {
         Ok(status) => outcome(tick, pid, status, stopped, &tail),
         Err(e) => Outcome::Failure(

@@ -28,17 +28,35 @@ impl fmt::Display for Diagnostic {
 pub(crate) struct Source<'a> {
     pub(crate) file: &'a str,
     pub(crate) text: &'a str,
+    /// Where each line starts, found once (a job's line is asked for every
+    /// job: counting from the top each time is quadratic in the file).
+    lines: std::sync::OnceLock<Vec<usize>>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Source<'a> {
+        Source {
+            file,
+            text,
+            lines: std::sync::OnceLock::new(),
+        }
+    }
+
     /// A diagnostic at byte `offset`.
     pub(crate) fn at(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or(self.text);
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before
-            .get(line_start..)
+        let starts = self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // The last line starting at or before `offset`.
+        let index = starts.partition_point(|s| *s <= offset).saturating_sub(1);
+        let line_start = starts.get(index).copied().unwrap_or(0);
+        let line = index + 1;
+        let column = self
+            .text
+            .get(line_start..offset)
             .map_or(1, |l| l.chars().count() + 1);
         Diagnostic {
             file: self.file.to_owned(),
@@ -80,10 +98,7 @@ mod tests {
 
     #[test]
     fn lines_and_columns_count_from_one_in_characters() {
-        let src = Source {
-            file: "jobs.toml",
-            text: "a = 1\nbé = \"x y\"\n",
-        };
+        let src = Source::new("jobs.toml", "a = 1\nbé = \"x y\"\n");
         assert_eq!(src.at(0, "m").to_string(), "jobs.toml:1:1: error: m");
         let d = src.at(6 + "bé = ".len(), "m");
         assert_eq!((d.line, d.column), (2, 6));

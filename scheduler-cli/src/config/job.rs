@@ -5,7 +5,12 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
 
-use scheduler::trigger::{parse_instant, parse_zone, CronFields, CronTrigger, TriggerSpec};
+use std::collections::HashMap;
+
+use scheduler::trigger::{
+    parse_instant, parse_zone, CronFields, CronTrigger, Error as TriggerError, ErrorKind, Trigger,
+    TriggerSpec,
+};
 use scheduler::CommandSpec;
 use toml::de::DeTable;
 
@@ -45,6 +50,9 @@ pub(crate) struct JobConfig {
     pub(crate) command: CommandSpec,
     /// `None`: no trigger, it runs once at every start (`run_on_start`).
     pub(crate) trigger: Option<TriggerSpec>,
+    /// The trigger, built when the config was read (shared by the jobs
+    /// whose triggers are alike).
+    pub(crate) built: Option<Trigger>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retries: u32,
     pub(crate) retry_delay: Duration,
@@ -199,6 +207,7 @@ pub(crate) fn read(
     table: &DeTable<'_>,
     defaults: &Policies,
     errors: &mut Vec<Diagnostic>,
+    triggers: &mut Triggers,
 ) -> Option<JobConfig> {
     let before = errors.len();
     let known: Vec<&str> = JOB_ONLY_KEYS.iter().chain(POLICY_KEYS).copied().collect();
@@ -241,7 +250,8 @@ pub(crate) fn read(
             None => c,
         }
     });
-    let trigger = trigger(&mut f, id, key, p.tz.as_ref().map(|(z, _)| z.clone()));
+    let tz = p.tz.as_ref().map(|(z, _)| z.clone());
+    let trigger = trigger(&mut f, id, key, tz, triggers);
     let run_on_start = f.boolean("run_on_start").unwrap_or(false);
     let once_per_boot = f.boolean("once_per_boot").unwrap_or(false);
     if once_per_boot && (!run_on_start || !matches!(trigger, Some(None))) {
@@ -275,7 +285,8 @@ pub(crate) fn read(
         id: id.to_owned(),
         line: src.span(key, "").line,
         command: command?,
-        trigger: trigger?,
+        built: trigger.as_ref()?.as_ref().map(|(_, t)| t.clone()),
+        trigger: trigger?.map(|(spec, _)| spec),
         timeout: p.timeout,
         retries: p.retries.unwrap_or(0),
         retry_delay: p.retry_delay.unwrap_or(Duration::from_secs(10)),
@@ -298,7 +309,8 @@ fn trigger(
     id: &str,
     key: &Range<usize>,
     tz: Option<String>,
-) -> Option<Option<TriggerSpec>> {
+    triggers: &mut Triggers,
+) -> Option<Option<(TriggerSpec, Trigger)>> {
     let given: Vec<&str> = TRIGGER_KEYS.iter().copied().filter(|k| f.has(k)).collect();
     if given.len() > 1 {
         let span = f.key_span(given[1]).unwrap_or_else(|| key.clone());
@@ -316,17 +328,9 @@ fn trigger(
         tz,
         ..TriggerSpec::default()
     };
-    if let Some((expr, span)) = f.text("cron") {
-        if let Err(e) = CronTrigger::parse(&expr) {
-            let d = f.src.inside(
-                &span,
-                &expr,
-                e.position(),
-                format!("`cron`: {}", e.to_string().trim()),
-            );
-            f.errors.push(d);
-        }
-        spec.cron = Some(expr);
+    let cron = f.text("cron");
+    if let Some((expr, _)) = &cron {
+        spec.cron = Some(expr.clone());
     }
     if let Some((expr, span)) = f.text("interval") {
         if let Err(e) = scheduler::trigger::parse_duration(&expr) {
@@ -411,13 +415,48 @@ fn trigger(
     if given.is_empty() {
         return Some(None);
     }
-    // What only the whole trigger can tell: bounds, a time that never comes.
-    if let Err(e) = spec.build(chrono::Utc::now()) {
-        let d = f
-            .src
-            .span(key, format!("job `{id}`: {}", e.to_string().trim()));
-        f.errors.push(d);
-        return None;
+    // A crontab's error points into it; what only the whole trigger can
+    // tell (bounds, a time that never comes) points at the job.
+    match triggers.build(&spec) {
+        Ok(t) => Some(Some((spec, t))),
+        Err(e) => {
+            let d = match &cron {
+                Some((expr, span)) if e.kind() == ErrorKind::Cron => f.src.inside(
+                    span,
+                    expr,
+                    e.position(),
+                    format!("`cron`: {}", e.to_string().trim()),
+                ),
+                _ => f
+                    .src
+                    .span(key, format!("job `{id}`: {}", e.to_string().trim())),
+            };
+            f.errors.push(d);
+            None
+        }
     }
-    Some(Some(spec))
+}
+
+/// Triggers built once per distinct spec, at one instant: jobs alike share
+/// one compiled trigger (a thousand `* * * * *` are parsed once).
+pub(crate) struct Triggers {
+    now: chrono::DateTime<chrono::Utc>,
+    built: HashMap<String, Result<Trigger, TriggerError>>,
+}
+
+impl Triggers {
+    pub(crate) fn new() -> Triggers {
+        Triggers {
+            now: chrono::Utc::now(),
+            built: HashMap::new(),
+        }
+    }
+
+    fn build(&mut self, spec: &TriggerSpec) -> Result<Trigger, TriggerError> {
+        let now = self.now;
+        self.built
+            .entry(format!("{spec:?}"))
+            .or_insert_with(|| spec.build(now))
+            .clone()
+    }
 }

@@ -79,7 +79,7 @@ pub(crate) fn load(path: &std::path::Path) -> Result<Config, Vec<Diagnostic>> {
 
 /// Reads a config from `text` (`file` names it in diagnostics).
 pub(crate) fn parse(file: &str, text: &str) -> Result<Config, Vec<Diagnostic>> {
-    let src = Source { file, text };
+    let src = Source::new(file, text);
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         return Err(syntax
@@ -112,6 +112,7 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Config, Vec<Diagnostic>> {
         None => Policies::default(),
     };
     let mut jobs = Vec::new();
+    let mut triggers = job::Triggers::new();
     match jobs_table {
         Some((table, _)) => {
             let mut entries: Vec<_> = table.iter().collect();
@@ -128,7 +129,15 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Config, Vec<Diagnostic>> {
                     ));
                     continue;
                 };
-                if let Some(j) = job::read(&src, id, &key.span(), job, &defaults, &mut errors) {
+                if let Some(j) = job::read(
+                    &src,
+                    id,
+                    &key.span(),
+                    job,
+                    &defaults,
+                    &mut errors,
+                    &mut triggers,
+                ) {
                     jobs.push(j);
                 }
             }

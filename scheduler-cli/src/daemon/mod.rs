@@ -25,9 +25,6 @@ use tokio::sync::mpsc;
 use crate::args::RunOptions;
 use crate::config::{self, Config};
 
-/// How far ahead fire times are claimed from the state file.
-const CLAIM_AHEAD: Duration = Duration::from_secs(1);
-
 /// Runs the daemon until a stop signal; exit code 1 if it cannot start.
 pub(crate) fn run(opts: &RunOptions) -> ExitCode {
     log::init(opts.log_format);
@@ -84,9 +81,6 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         .run_history(Some(config.daemon.history))
         .stop_grace(config.daemon.grace)
         .clock(clock::TimerClock)
-        // Fire times of the next second are claimed in one statement, not
-        // one by one as they come (a thousand jobs on `* * * * * *`).
-        .claim_ahead(CLAIM_AHEAD)
         .without_registered_jobs()
         .listener(mask, log::listener(failures_tx))
         .start()

@@ -55,8 +55,10 @@ fn parallel(max_parallel: usize) -> u32 {
 }
 
 fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<Desired, Error> {
-    let (trigger, free_start) = match &job.trigger {
-        Some(spec) => (
+    let (trigger, free_start) = match (&job.trigger, &job.built) {
+        // Built when the config was read; alike triggers share one.
+        (Some(spec), Some(built)) => (built.clone(), spec.start.is_none()),
+        (Some(spec), None) => (
             spec.build(now).map_err(|e| {
                 Error::new(
                     scheduler::ErrorKind::Trigger,
@@ -65,7 +67,7 @@ fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<D
             })?,
             spec.start.is_none(),
         ),
-        None => (Trigger::at(now), true),
+        (None, _) => (Trigger::at(now), true),
     };
     let (coalesce, misfire_grace_time) = match job.catch_up {
         CatchUp::None => (true, Some(job.misfire_grace)),

@@ -1,7 +1,7 @@
 //! The real `scheduler` binary in a temporary directory: started with a
 //! config, its JSON log read line by line, signalled, waited for.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

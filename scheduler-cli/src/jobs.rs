@@ -70,7 +70,7 @@ pub(crate) fn run(opts: &RunOptions) -> ExitCode {
             describe(job),
             job.trigger.as_ref().map_or_else(
                 || "-".to_owned(),
-                |t| t.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
+                |t| t.spec.tz.clone().unwrap_or_else(|| "UTC".to_owned()),
             ),
             next_runs(job, s, after, opts.count),
             s.map_or_else(|| "-".to_owned(), last_run),
@@ -82,7 +82,7 @@ pub(crate) fn run(opts: &RunOptions) -> ExitCode {
 
 /// The trigger as the config gives it.
 fn describe(job: &JobConfig) -> String {
-    let Some(t) = &job.trigger else {
+    let Some(t) = job.trigger.as_ref().map(|t| &t.spec) else {
         return "at start".to_owned();
     };
     let base = if let Some(c) = &t.cron {
@@ -112,7 +112,7 @@ fn next_runs(
     after: DateTime<Utc>,
     count: usize,
 ) -> String {
-    let Some(spec) = &job.trigger else {
+    let Some(spec) = job.trigger.as_ref().map(|t| &t.spec) else {
         return "at the next start".to_owned();
     };
     if stored.is_some_and(|s| s.paused) {

@@ -41,18 +41,21 @@ pub(crate) enum CatchUp {
     All,
 }
 
+/// A job's trigger: as written, and built when the config was read (one
+/// compiled trigger shared by the jobs whose triggers are alike).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct JobTrigger {
+    pub(crate) spec: TriggerSpec,
+    pub(crate) built: Trigger,
+}
+
 /// A job as the config describes it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct JobConfig {
     pub(crate) id: String,
-    /// Where its table starts (1-based).
-    pub(crate) line: usize,
     pub(crate) command: CommandSpec,
     /// `None`: no trigger, it runs once at every start (`run_on_start`).
-    pub(crate) trigger: Option<TriggerSpec>,
-    /// The trigger, built when the config was read (shared by the jobs
-    /// whose triggers are alike).
-    pub(crate) built: Option<Trigger>,
+    pub(crate) trigger: Option<JobTrigger>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retries: u32,
     pub(crate) retry_delay: Duration,
@@ -283,10 +286,8 @@ pub(crate) fn read(
     }
     Some(JobConfig {
         id: id.to_owned(),
-        line: src.span(key, "").line,
         command: command?,
-        built: trigger.as_ref()?.as_ref().map(|(_, t)| t.clone()),
-        trigger: trigger?.map(|(spec, _)| spec),
+        trigger: trigger?,
         timeout: p.timeout,
         retries: p.retries.unwrap_or(0),
         retry_delay: p.retry_delay.unwrap_or(Duration::from_secs(10)),
@@ -310,7 +311,7 @@ fn trigger(
     key: &Range<usize>,
     tz: Option<String>,
     triggers: &mut Triggers,
-) -> Option<Option<(TriggerSpec, Trigger)>> {
+) -> Option<Option<JobTrigger>> {
     let given: Vec<&str> = TRIGGER_KEYS.iter().copied().filter(|k| f.has(k)).collect();
     if given.len() > 1 {
         let span = f.key_span(given[1]).unwrap_or_else(|| key.clone());
@@ -418,7 +419,7 @@ fn trigger(
     // A crontab's error points into it; what only the whole trigger can
     // tell (bounds, a time that never comes) points at the job.
     match triggers.build(&spec) {
-        Ok(t) => Some(Some((spec, t))),
+        Ok(built) => Some(Some(JobTrigger { spec, built })),
         Err(e) => {
             let d = match &cron {
                 Some((expr, span)) if e.kind() == ErrorKind::Cron => f.src.inside(

@@ -87,15 +87,13 @@ async fn serve(opts: &RunOptions, mut config: Config) -> Result<(), String> {
         .map_err(|e| format!("could not start the scheduler on {}: {e}", state.display()))?;
     // Nothing runs from the state file until it matches the config: a job
     // removed or changed while the daemon was down must not run as it was.
-    let applied = match sched.pause().await {
-        Ok(()) => sync::apply(&sched, &config, true).await,
-        Err(e) => Err(e),
+    let applied = async {
+        sched.pause().await?;
+        let changes = sync::apply(&sched, &config, true).await?;
+        sched.resume().await?;
+        Ok::<_, scheduler::Error>(changes)
     };
-    let resumed = match applied {
-        Ok(c) => sched.resume().await.map(|()| c),
-        Err(e) => Err(e),
-    };
-    let changes = match resumed {
+    let changes = match applied.await {
         Ok(c) => c,
         Err(e) => {
             let _ = sched.shutdown(false).await;

@@ -54,27 +54,18 @@ fn parallel(max_parallel: usize) -> u32 {
     u32::try_from(max_parallel).unwrap_or(u32::MAX).max(1)
 }
 
-fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<Desired, Error> {
-    let (trigger, free_start) = match (&job.trigger, &job.built) {
+fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Desired {
+    let (trigger, free_start) = match &job.trigger {
         // Built when the config was read; alike triggers share one.
-        (Some(spec), Some(built)) => (built.clone(), spec.start.is_none()),
-        (Some(spec), None) => (
-            spec.build(now).map_err(|e| {
-                Error::new(
-                    scheduler::ErrorKind::Trigger,
-                    format!("job `{}`: {e}", job.id),
-                )
-            })?,
-            spec.start.is_none(),
-        ),
-        (None, _) => (Trigger::at(now), true),
+        Some(t) => (t.built.clone(), t.spec.start.is_none()),
+        None => (Trigger::at(now), true),
     };
     let (coalesce, misfire_grace_time) = match job.catch_up {
         CatchUp::None => (true, Some(job.misfire_grace)),
         CatchUp::Once => (true, None),
         CatchUp::All => (false, None),
     };
-    Ok(Desired {
+    Desired {
         trigger,
         free_start,
         target: Target::command(command_of(job)),
@@ -98,7 +89,7 @@ fn desired(job: &JobConfig, max_parallel: usize, now: DateTime<Utc>) -> Result<D
                 .max_delay(max)
         }),
         run_on_start: job.run_on_start,
-    })
+    }
 }
 
 impl Desired {
@@ -236,7 +227,7 @@ pub(crate) async fn apply(
             }
             continue;
         }
-        let want = desired(job, config.daemon.max_parallel, now)?;
+        let want = desired(job, config.daemon.max_parallel, now);
         let Some(old) = old else {
             if job.trigger.is_some() && finished(sched, job, &want.trigger, now).await? {
                 changes.finished.push(job.id.clone());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
 use crate::job::command::{CommandSpec, COMMAND_FUNCTION};
@@ -207,7 +207,7 @@ impl Target {
     pub fn command_spec(&self) -> Option<CommandSpec> {
         match &self.inner {
             Inner::Registered(r) if r.name == COMMAND_FUNCTION => {
-                serde_json::from_value((*r.args).clone()).ok()
+                CommandSpec::deserialize(&*r.args).ok()
             }
             _ => None,
         }

@@ -6,6 +6,7 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use rustix::process::{kill_process_group, test_kill_process_group, Pid, Signal};
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::FailureKind;
@@ -26,7 +27,7 @@ pub(super) async fn execute(
     replaced: Option<&CancellationToken>,
     span: &tracing::Span,
 ) -> Outcome {
-    let spec: CommandSpec = match serde_json::from_value(args.clone()) {
+    let spec = match CommandSpec::deserialize(args) {
         Ok(s) => s,
         Err(e) => {
             return Outcome::Failure(FailureKind::Error, format!("not a valid command: {e}"));

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix::prelude::*;
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::event::FailureKind;
@@ -46,11 +47,9 @@ fn exclusive_policy(tick: &Tick) -> Option<Overlap> {
     if **name != *COMMAND_FUNCTION {
         return None;
     }
-    match args.get("overlap").and_then(|o| o.as_str()) {
-        Some("queue") => Some(Overlap::Queue),
-        Some("replace") => Some(Overlap::Replace),
-        _ => None,
-    }
+    // Only the policy is read, not the whole command (the pool's hot path).
+    let overlap = args.get("overlap").map(Overlap::deserialize)?.ok()?;
+    (overlap != Overlap::Parallel).then_some(overlap)
 }
 
 impl ProcessExecutor {

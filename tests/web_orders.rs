@@ -70,6 +70,20 @@ impl App {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
+    /// GETs `path` until `done` holds for its body (at most 30 s): what a
+    /// job logs comes before its run is recorded as finished.
+    fn get_until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, body) = self.request("GET", path);
+            if done(&body) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "GET {path} stayed {body}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("a pid");
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM sent");
@@ -142,9 +156,11 @@ fn orders_are_cancelled_unless_paid_even_across_a_restart() {
         assert_eq!(code, 200);
         assert_eq!(order["status"], status, "order {id}");
     }
-    let (_, jobs) = app.request("GET", "/scheduler/api/jobs");
+    let jobs = app.get_until("/scheduler/api/jobs", |j| j["total"] == 0);
     assert_eq!(jobs["total"], 0, "{jobs}");
-    let (_, runs) = app.request("GET", "/scheduler/api/runs?outcome=success");
+    let runs = app.get_until("/scheduler/api/runs?outcome=success", |r| {
+        r.as_array().map(Vec::len) == Some(2)
+    });
     assert_eq!(runs.as_array().map(Vec::len), Some(2), "{runs}");
     let (status, _) = app.terminate();
     assert!(status.success());

@@ -406,7 +406,9 @@ async fn jitter_delays_a_run_but_never_past_the_next_fire() {
         queued.next_run_time(),
         Some(t0() + chrono::TimeDelta::seconds(10))
     );
-    h.advance(19.9); // before the next fire time the jittered run must have happened
+    // Just before the next fire time (not 19.9 s: one draw in a hundred is
+    // later than that) the jittered run must have happened.
+    h.clock.advance(Duration::from_micros(19_999_999));
     let e = h.expect("the jittered run", executed("j")).await;
     assert!(
         matches!(e, Event::JobExecuted { scheduled_at, .. } if scheduled_at == t0() + chrono::TimeDelta::seconds(10))

@@ -804,3 +804,80 @@ async fn two_schedulers_on_one_file_run_each_fire_time_once() {
         5
     );
 }
+
+/// Holds the runs of [`held`] until the test lets them go.
+struct Gate(tokio::sync::Semaphore);
+
+#[job(key = "store_sqlite::held")]
+async fn held(gate: Data<Gate>) {
+    if let Ok(permit) = gate.0.acquire().await {
+        permit.forget();
+    }
+}
+
+#[tokio::test]
+async fn a_fire_time_claimed_ahead_waits_for_the_run_before_it_rather_than_being_skipped() {
+    // Claimed 5 s ahead: the fire time at 20 is looked at while the run of
+    // 10 still goes. That run ends before 20, so 20 runs: max_instances is
+    // about runs at once, not about when a claim happened to be made.
+    let path = db("ahead");
+    let clock = TestClock::new(t0());
+    let gate = Arc::new(Gate(tokio::sync::Semaphore::new(0)));
+    let builder = Scheduler::builder()
+        .without_registered_jobs()
+        .store(SqliteStore::open(&path))
+        .claim_ahead(Duration::from_secs(5))
+        .app_data(Data::from(gate.clone()))
+        .app_data(Data::from(Arc::new(Log::default())));
+    let mut h = start_on(builder, clock.clone());
+    let every_10 = scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(10))
+        .start(secs(10))
+        .build()
+        .expect("valid");
+    h.sched
+        .add_job(held::with())
+        .id("slow")
+        .trigger(Trigger::Interval(every_10))
+        .await
+        .expect("added");
+    // A probe due at 18: once it has run, the acquire at 18 (which also
+    // looked at `slow`'s fire time 20, 5 s ahead) is over.
+    let probe = scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(100))
+        .start(secs(18))
+        .build()
+        .expect("valid");
+    h.sched
+        .add_job(record::with(1))
+        .id("probe")
+        .trigger(Trigger::Interval(probe))
+        .await
+        .expect("added");
+    clock.advance(Duration::from_secs(10));
+    h.sched.wakeup().await.expect("woken");
+    h.expect(
+        "the run of 10 starts",
+        |e| matches!(e, Event::JobSubmitted { job_id, .. } if &**job_id == "slow"),
+    )
+    .await;
+    clock.advance(Duration::from_secs(8));
+    h.sched.wakeup().await.expect("woken");
+    h.expect("the probe ran", executed_run("probe")).await;
+    // One permit for the run of 10, one for the run of 20 to come.
+    gate.0.add_permits(2);
+    h.expect("the run of 10 ends", executed_run("slow")).await;
+    clock.advance(Duration::from_secs(2));
+    h.sched.wakeup().await.expect("woken");
+    let e = h.expect("the run of 20 ends", executed_run("slow")).await;
+    let Event::JobExecuted { scheduled_at, .. } = e else {
+        unreachable!()
+    };
+    assert_eq!(scheduled_at, secs(20));
+    assert!(
+        !h.seen
+            .iter()
+            .any(|e| matches!(e, Event::JobMaxInstances { .. })),
+        "nothing skipped for max_instances: {:#?}",
+        h.seen
+    );
+    h.shutdown().await;
+}

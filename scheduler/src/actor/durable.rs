@@ -43,6 +43,9 @@ use super::state::*;
 const ACQUIRE_BATCH: usize = 1000;
 /// Completions recorded in one transaction at most.
 const COMPLETE_BATCH: usize = 2000;
+/// The shortest time between two completion batches: a busy scheduler
+/// records its finished runs a hundred times a second, not once each.
+const COMPLETE_EVERY: Duration = Duration::from_millis(10);
 /// The longest wait between retries of a failing store.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How far ahead a store with a clock of its own is asked for fire times,
@@ -90,11 +93,22 @@ pub(crate) struct Durable {
     ready: bool,
     acquiring: bool,
     again: bool,
+    /// The last acquire left a fire time waiting for a run to end.
+    waiting: bool,
+    /// Runs finished here so far (pushed to `done`).
+    finished: u64,
+    /// An acquire waits until the first this many finished runs are
+    /// recorded.
+    acquire_after: Option<u64>,
     /// By local run id.
     runs: FxHashMap<u64, DurableRun>,
     /// Finished runs not yet recorded, with their job ids.
     done: Vec<(Completion, Arc<str>)>,
     completing: bool,
+    /// When the last completion batch left.
+    completed_at: Option<tokio::time::Instant>,
+    /// A completion batch waits for [`COMPLETE_EVERY`] to pass.
+    complete_later: bool,
     /// The runs of the completion batch on its way: `(run id, version)`.
     recording: Vec<(u64, i64)>,
     /// Runs claimed ahead of their fire time, by local start time.
@@ -124,9 +138,14 @@ impl Durable {
             ready: false,
             acquiring: false,
             again: false,
+            waiting: false,
+            finished: 0,
+            acquire_after: None,
             runs: FxHashMap::default(),
             done: Vec::new(),
             completing: false,
+            completed_at: None,
+            complete_later: false,
             recording: Vec::new(),
             held: std::collections::BTreeMap::new(),
             held_timer: None,
@@ -271,8 +290,25 @@ impl SchedulerActor {
         }));
     }
 
-    /// Asks the store for what is due (one request in flight at a time).
+    /// Asks the store for what is due, once the runs finished so far are
+    /// recorded: a run that ended here counts as ended (`max_instances`).
     pub(crate) fn durable_acquire(&mut self, ctx: &mut Context<Self>) {
+        let record_first = self.durable_mut().is_some_and(|d| {
+            let first = (!d.done.is_empty() || d.completing) && !d.acquiring && !d.unavailable;
+            if first {
+                d.acquire_after = Some(d.finished);
+            }
+            first
+        });
+        if record_first {
+            self.durable_complete(ctx);
+        } else {
+            self.durable_claim(ctx);
+        }
+    }
+
+    /// Asks the store for what is due (one request in flight at a time).
+    fn durable_claim(&mut self, ctx: &mut Context<Self>) {
         let now = self.clock.now();
         let (paused, running) = (self.paused, self.phase == Phase::Running);
         let Some(d) = self.durable_mut() else { return };
@@ -333,6 +369,7 @@ impl SchedulerActor {
         // errs towards starting late, never early. (A store on our clock
         // answers with the `now` it was given: no skew.)
         if let Some(d) = self.durable_mut() {
+            d.waiting = acquired.waiting;
             d.skew = if d.link.store.own_clock() {
                 acquired.answered.unwrap_or(acquired.now) - local_now
             } else {
@@ -394,11 +431,13 @@ impl SchedulerActor {
             .durable
             .as_ref()
             .map_or(Duration::ZERO, Durable::lookahead);
-        let ahead = TimeDelta::from_std(ahead).unwrap_or_default();
-        // Claim `ahead` before the next due time; a job's last fire time is
-        // not claimed ahead, so for one inside the window, wake at it.
+        // Wake when the next due time is half the window ahead: each acquire
+        // then claims half a window of fire times, not the one or two that
+        // came into it since the last. A job's last fire time is not
+        // claimed ahead, so for one inside the window, wake at it.
+        let half = TimeDelta::from_std(ahead / 2).unwrap_or_default();
         let wait = match acquired.next_due {
-            Some(due) if due > acquired.now + ahead => (due - ahead - skew - local_now)
+            Some(due) if due > acquired.now + half => (due - half - skew - local_now)
                 .to_std()
                 .unwrap_or_default()
                 .min(poll),
@@ -740,6 +779,7 @@ impl SchedulerActor {
             }
         };
         if let Some(d) = self.durable_mut() {
+            d.finished += 1;
             d.done.push((
                 Completion {
                     run_id: run.run_id,
@@ -758,12 +798,31 @@ impl SchedulerActor {
     pub(crate) fn durable_complete(&mut self, ctx: &mut Context<Self>) {
         let now = self.clock.now();
         let Some(d) = self.durable_mut() else { return };
-        if d.completing || d.done.is_empty() {
+        let waited = d.acquire_after.is_some();
+        if d.completing || d.done.is_empty() || (d.complete_later && !waited) {
             return;
         }
+        // Batches at most every COMPLETE_EVERY, unless an acquire waits.
+        let since = d.completed_at.map(|t| t.elapsed());
+        if let Some(wait) = since
+            .and_then(|s| COMPLETE_EVERY.checked_sub(s))
+            .filter(|_| d.done.len() < COMPLETE_BATCH && !waited)
+        {
+            d.complete_later = true;
+            ctx.run_later(wait, |act, ctx| {
+                if let Some(d) = act.durable_mut() {
+                    d.complete_later = false;
+                }
+                act.durable_complete(ctx);
+            });
+            return;
+        }
+        d.completed_at = Some(tokio::time::Instant::now());
         d.completing = true;
         let n = d.done.len().min(COMPLETE_BATCH);
         let batch: Vec<(Completion, Arc<str>)> = d.done.drain(..n).collect();
+        // The finished runs recorded once this batch is.
+        let upto = d.finished - d.done.len() as u64;
         let node = d.cfg.node.clone();
         let at = now + d.skew;
         let completions: Vec<Completion> = batch.iter().map(|(c, _)| c.clone()).collect();
@@ -772,13 +831,34 @@ impl SchedulerActor {
             .link
             .call(move |s| async move { s.complete(&node, at, &completions).await }.boxed());
         ctx.spawn(call.into_actor(self).map(move |res, act, ctx| {
-            if let Some(d) = act.durable_mut() {
+            let failed = res.is_err();
+            let acquire = act.durable_mut().is_some_and(|d| {
                 d.completing = false;
                 d.recording.clear();
+                // The acquire that waited for this batch goes now, whatever
+                // finished since it was asked (under load, something always
+                // has); one that waits for more waits for the next batch.
+                let go = d.acquire_after.is_some_and(|n| upto >= n || failed);
+                if go {
+                    d.acquire_after = None;
+                }
+                go
+            });
+            if acquire {
+                act.durable_claim(ctx);
             }
             match res {
                 Ok(recorded) => {
                     act.store_ok();
+                    let retry = batch.iter().any(|(c, _)| {
+                        matches!(
+                            c.outcome,
+                            RunOutcome::Failed {
+                                retry_in: Some(_),
+                                ..
+                            }
+                        )
+                    });
                     for ((c, job_id), ok) in batch.into_iter().zip(recorded) {
                         if !ok {
                             tracing::warn!(
@@ -794,8 +874,11 @@ impl SchedulerActor {
                             });
                         }
                     }
-                    // A run ended: what waited for its instance may go now.
-                    act.durable_acquire(ctx);
+                    // A run ended: what waited for its instance may go now,
+                    // and a retry may be due before what the timer waits for.
+                    if !acquire && (retry || act.durable.as_ref().is_some_and(|d| d.waiting)) {
+                        act.durable_acquire(ctx);
+                    }
                     act.durable_complete(ctx);
                 }
                 Err(e) => {

@@ -18,6 +18,8 @@ pub(crate) struct Plan {
     pub(crate) skipped: Vec<DateTime<Utc>>,
     /// The job's next run time; `None`: its trigger finished, remove it.
     pub(crate) next: Option<DateTime<Utc>>,
+    /// A fire time waits for a run of the job to end (`max_instances`).
+    pub(crate) waiting: bool,
 }
 
 /// Plans a job due at `first` (≤ `now`) with `running` runs in progress
@@ -31,6 +33,9 @@ pub(crate) struct Plan {
 /// - At most `max_instances - running` run; the others wait (without
 ///   coalescing: the job's next run time stays at the first waiting time,
 ///   so the next acquire takes them up) or, coalesced, are skipped.
+/// - A fire time claimed ahead (`first` > `now`) while `max_instances` runs
+///   are in progress waits, coalesced or not: those runs may end before it
+///   comes, and whether they did is decided when it is due, not before.
 pub(crate) fn plan(
     trigger: &Trigger,
     opts: &JobOptions,
@@ -84,17 +89,19 @@ pub(crate) fn plan(
         keep
     };
     let free = opts.max_instances.saturating_sub(running) as usize;
+    let ahead = first > now;
     let mut waiting = None;
     for (i, t) in candidates.into_iter().enumerate() {
         if i < free {
             out.runs.push(t);
-        } else if opts.coalesce {
+        } else if opts.coalesce && !ahead {
             out.skipped.push(t);
         } else {
             waiting = Some(t);
             break;
         }
     }
+    out.waiting = waiting.is_some();
     out.next = waiting.or(next);
     out
 }
@@ -193,6 +200,23 @@ mod tests {
         assert!(p.runs.is_empty());
         assert_eq!(p.skipped, vec![at(0)]);
         assert_eq!(p.next, Some(at(10)));
+        assert!(!p.waiting);
+    }
+
+    #[test]
+    fn a_fire_time_claimed_ahead_waits_for_a_running_instance() {
+        // Due at 10, claimed at 9.7 while the run of 0 still goes: neither
+        // run nor skipped; the job stays due at 10 and waits for the run.
+        let now = at(9) + chrono::TimeDelta::milliseconds(700);
+        let p = plan(&every_10s(), &opts(true, Some(1), 1000, 1), at(10), now, 1);
+        assert!(p.runs.is_empty());
+        assert!(p.skipped.is_empty());
+        assert_eq!(p.next, Some(at(10)));
+        assert!(p.waiting);
+        // With the run ended, the same fire time is claimed ahead.
+        let p = plan(&every_10s(), &opts(true, Some(1), 1000, 1), at(10), now, 0);
+        assert_eq!(p.runs, vec![at(10)]);
+        assert_eq!(p.next, Some(at(20)));
     }
 
     #[test]

@@ -149,6 +149,10 @@ pub struct Acquired {
     pub next_due: Option<DateTime<Utc>>,
     /// Whether `limit` cut the claim short (more is due now).
     pub more: bool,
+    /// Whether a due fire time waits for a run in progress to end
+    /// (`max_instances`): the scheduler asks again when one of its runs
+    /// ends (otherwise a completion does not ask).
+    pub waiting: bool,
 }
 
 /// How a run ended, as a completion reports it.

@@ -149,6 +149,7 @@ pub(crate) fn decide(job: &JobRecord, now: DateTime<Utc>, out: &mut Acquired) ->
     for t in &p.skipped {
         out.max_instances.push((job.id.clone(), *t));
     }
+    out.waiting |= p.waiting;
     Some(p)
 }
 

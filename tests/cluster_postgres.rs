@@ -121,7 +121,10 @@ async fn three_processes_run_every_fire_time_exactly_once() {
     store.add_jobs(&jobs, &replace).await.expect("added");
     tokio::time::sleep(Duration::from_secs(10)).await;
     let ids: Vec<String> = (0..20).map(|i| format!("every-{i}")).collect();
-    store.remove_jobs(&ids).await.expect("recurring removed");
+    store
+        .remove_jobs(&ids, chrono::Utc::now())
+        .await
+        .expect("recurring removed");
     for n in nodes {
         n.stop();
     }

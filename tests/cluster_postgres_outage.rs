@@ -128,7 +128,10 @@ async fn jobs_keep_firing_through_a_database_restart_and_none_twice() {
         .schema(&schema)
         .expect("schema");
     let ids: Vec<String> = (0..5).map(|i| format!("tick-{i}")).collect();
-    store.remove_jobs(&ids).await.expect("removed");
+    store
+        .remove_jobs(&ids, chrono::Utc::now())
+        .await
+        .expect("removed");
     a.stop();
     b.stop();
     let runs = store.runs(None, 10_000).await.expect("history");

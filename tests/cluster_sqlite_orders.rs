@@ -58,7 +58,10 @@ async fn unpaid_orders_are_cancelled_once_after_a_crash_and_restart() {
         .step_by(2)
         .map(|i| format!("cancel-{i}"))
         .collect();
-    let removed = store.remove_jobs(&paid).await.expect("paid");
+    let removed = store
+        .remove_jobs(&paid, chrono::Utc::now())
+        .await
+        .expect("paid");
     assert!(removed.iter().all(|r| *r));
     store.close().await;
     first.kill();

@@ -881,3 +881,62 @@ async fn a_fire_time_claimed_ahead_waits_for_the_run_before_it_rather_than_being
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn runs_claimed_ahead_are_not_started_once_their_job_is_removed_or_paused() {
+    let path = db("ahead-removed");
+    let clock = TestClock::new(t0());
+    let log = Arc::new(Log::default());
+    let builder = Scheduler::builder()
+        .without_registered_jobs()
+        .store(SqliteStore::open(&path))
+        .claim_ahead(Duration::from_secs(5))
+        .app_data(Data::from(log.clone()));
+    let mut h = start_on(builder, clock.clone());
+    let from_10 = |every: u64| {
+        scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(every))
+            .start(secs(10))
+            .build()
+            .map(Trigger::Interval)
+            .expect("valid")
+    };
+    for id in ["removed", "paused"] {
+        h.sched
+            .add_job(record::with(0))
+            .id(id)
+            .trigger(from_10(100))
+            .await
+            .expect("added");
+    }
+    // Wakes at 7.5 s and claims both fire times at 10 (5 s ahead).
+    clock.advance(Duration::from_secs(8));
+    h.sched.wakeup().await.expect("woken");
+    let store = raw(&path).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.runs(None, 10).await.expect("history").len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "both fire times claimed ahead"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.sched.remove_job("removed").await.expect("removed");
+    h.sched.pause_job("paused").await.expect("paused");
+    assert!(
+        store.runs(None, 10).await.expect("history").is_empty(),
+        "the runs claimed ahead are deleted with the change"
+    );
+    // A probe at 10 as well: once it has run, 10 has been dealt with.
+    h.sched
+        .add_job(record::with(1))
+        .id("probe")
+        .trigger(Trigger::at(secs(10)))
+        .await
+        .expect("added");
+    clock.advance(Duration::from_secs(3));
+    h.sched.wakeup().await.expect("woken");
+    h.expect("the probe ran", executed_run("probe")).await;
+    let ran: Vec<String> = log.runs().into_iter().map(|(job, _, _)| job).collect();
+    assert_eq!(ran, vec!["probe".to_owned()], "only the probe ran");
+    h.shutdown().await;
+}

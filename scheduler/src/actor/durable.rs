@@ -44,8 +44,9 @@ const ACQUIRE_BATCH: usize = 1000;
 /// Completions recorded in one transaction at most.
 const COMPLETE_BATCH: usize = 2000;
 /// The shortest time between two completion batches: a busy scheduler
-/// records its finished runs a hundred times a second, not once each.
-const COMPLETE_EVERY: Duration = Duration::from_millis(10);
+/// records its finished runs twenty times a second, not once each (an
+/// acquire does not wait for it: what finished is recorded before it).
+const COMPLETE_EVERY: Duration = Duration::from_millis(50);
 /// The longest wait between retries of a failing store.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How far ahead a store with a clock of its own is asked for fire times,
@@ -114,8 +115,8 @@ pub(crate) struct Durable {
     /// Runs claimed ahead of their fire time, by local start time.
     held: std::collections::BTreeMap<(DateTime<Utc>, u64), Claim>,
     held_timer: Option<(DateTime<Utc>, SpawnHandle)>,
-    /// Held runs on their way back to the store (shutdown waits).
-    releasing: bool,
+    /// Release calls on their way to the store (shutdown waits for them).
+    releasing: usize,
     timer: Option<SpawnHandle>,
     /// The store's clock minus ours, from the last answer.
     skew: TimeDelta,
@@ -149,7 +150,7 @@ impl Durable {
             recording: Vec::new(),
             held: std::collections::BTreeMap::new(),
             held_timer: None,
-            releasing: false,
+            releasing: 0,
             timer: None,
             skew: TimeDelta::zero(),
             unavailable: false,
@@ -164,7 +165,7 @@ impl Durable {
             || self.completing
             || self.acquiring
             || !self.held.is_empty()
-            || self.releasing
+            || self.releasing > 0
     }
 
     /// How far ahead to claim.
@@ -536,20 +537,32 @@ impl SchedulerActor {
         }));
     }
 
-    /// Jobs were removed through this scheduler: their runs claimed ahead
-    /// (deleted by the removal) are not started.
-    pub(crate) fn durable_forget(&mut self, events: &[Event]) {
+    /// Jobs were removed or changed through this scheduler: their runs
+    /// claimed ahead (deleted by a removal) are not started. Those of a
+    /// changed job are given back to the store: a pause or a new schedule
+    /// deleted them (the release finds nothing); after any other change
+    /// they are claimed again, due at their fire times.
+    pub(crate) fn durable_forget(&mut self, events: &[Event], ctx: &mut Context<Self>) {
         let Some(d) = self.durable_mut() else { return };
         if d.held.is_empty() {
             return;
         }
+        let mut give_back = Vec::new();
         for e in events {
             match e {
                 Event::JobRemoved { job_id } => d.held.retain(|_, c| c.job_id != **job_id),
                 Event::AllJobsRemoved => d.held.clear(),
+                Event::JobModified { job_id } => d.held.retain(|_, c| {
+                    let keep = c.job_id != **job_id;
+                    if !keep {
+                        give_back.push((c.run_id, c.version));
+                    }
+                    keep
+                }),
                 _ => {}
             }
         }
+        self.durable_release(give_back, ctx);
     }
 
     /// At shutdown: runs claimed ahead and not started are given back to
@@ -566,14 +579,23 @@ impl SchedulerActor {
             .into_values()
             .map(|c| (c.run_id, c.version))
             .collect();
+        self.durable_release(runs, ctx);
+    }
+
+    /// Gives runs claimed ahead back to the store (shutdown waits for it).
+    fn durable_release(&mut self, runs: Vec<(u64, i64)>, ctx: &mut Context<Self>) {
+        let Some(d) = self.durable_mut() else { return };
+        if runs.is_empty() {
+            return;
+        }
         let node = d.cfg.node.clone();
-        d.releasing = true; // shutdown waits for the answer
+        d.releasing += 1; // shutdown waits for the answer
         let call = d
             .link
             .call(move |s| async move { s.release(&node, &runs).await }.boxed());
         ctx.spawn(call.into_actor(self).map(|res, act, _ctx| {
             if let Some(d) = act.durable_mut() {
-                d.releasing = false;
+                d.releasing = d.releasing.saturating_sub(1);
             }
             if let Err(e) = res {
                 // Their leases lapse and recovery treats them like a dead node's.

@@ -136,7 +136,7 @@ pub(crate) struct StoreChanged {
     pub(crate) acquire: bool,
 }
 handler!(StoreChanged, (), |act, m, ctx| {
-    act.durable_forget(&m.events);
+    act.durable_forget(&m.events, ctx);
     for e in m.events {
         act.emit(e);
     }

@@ -148,7 +148,8 @@ impl SchedulerBuilder {
     /// start them on time (default 300 ms for a store with a clock of its
     /// own, PostgreSQL; none on SQLite). A job's last fire time is never
     /// claimed ahead; removing, pausing or rescheduling a job drops its runs
-    /// claimed ahead.
+    /// claimed ahead (another change through this scheduler gives them back
+    /// to the store, to be claimed again).
     ///
     /// The scheduler claims when the next fire time is half the window
     /// away, every fire time inside the window at once: with many jobs due

@@ -238,8 +238,9 @@ impl Scheduler {
     ) -> Result<(), Error> {
         self.accepting()?;
         let ids = vec![id.to_owned()];
+        let now = self.inner.admission.clock.now();
         let removed = link
-            .call(move |s| async move { s.remove_jobs(&ids).await }.boxed())
+            .call(move |s| async move { s.remove_jobs(&ids, now).await }.boxed())
             .await?;
         if !removed.first().copied().unwrap_or(false) {
             return Err(Error::job_not_found(id));
@@ -256,8 +257,9 @@ impl Scheduler {
 
     pub(crate) async fn durable_remove_all(&self, link: &Arc<StoreLink>) -> Result<(), Error> {
         self.accepting()?;
+        let now = self.inner.admission.clock.now();
         let n = link
-            .call(|s| async move { s.remove_all_jobs().await }.boxed())
+            .call(move |s| async move { s.remove_all_jobs(now).await }.boxed())
             .await?;
         tracing::debug!(target: "scheduler::jobs", jobs = n, "all jobs removed");
         self.changed(vec![Event::AllJobsRemoved], false);

@@ -116,11 +116,17 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Removes jobs; per id, whether it existed. Their runs in progress
     /// finish; their queued runs, and runs claimed ahead of a fire time that
-    /// has not come, are deleted (they never started).
-    fn remove_jobs<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, Error>>;
+    /// has not come by `now` (the scheduler's clock; a store with a clock of
+    /// its own reads that), are deleted (they never started).
+    fn remove_jobs<'a>(
+        &'a self,
+        ids: &'a [String],
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<bool>, Error>>;
 
-    /// Removes every job; returns how many.
-    fn remove_all_jobs(&self) -> BoxFuture<'_, Result<u64, Error>>;
+    /// Removes every job, with their runs as [`JobStore::remove_jobs`] does;
+    /// returns how many.
+    fn remove_all_jobs(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<u64, Error>>;
 
     /// A job by id.
     fn get_job<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<JobRecord>, Error>>;

@@ -719,7 +719,11 @@ impl JobStore for PostgresStore {
         .boxed()
     }
 
-    fn remove_jobs<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
+    fn remove_jobs<'a>(
+        &'a self,
+        ids: &'a [String],
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
         async move {
             write_tx!(self, "removing jobs", tx, {
                 let gone: Vec<String> = sqlx::query_scalar(
@@ -742,7 +746,7 @@ impl JobStore for PostgresStore {
         .boxed()
     }
 
-    fn remove_all_jobs(&self) -> BoxFuture<'_, Result<u64, Error>> {
+    fn remove_all_jobs(&self, _now: DateTime<Utc>) -> BoxFuture<'_, Result<u64, Error>> {
         async move {
             write_tx!(self, "removing every job", tx, {
                 let ids: Vec<String> =

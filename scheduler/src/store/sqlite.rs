@@ -316,6 +316,11 @@ const CLAIM_RUNS: &str = "INSERT INTO scheduler_runs (job_id, fire_time, attempt
     json_extract(value, '$[2]'), ?3 FROM json_each(?4) WHERE true \
     ON CONFLICT (job_id, fire_time) DO NOTHING RETURNING run_id, job_id, fire_time";
 
+/// The runs of job `?1` that never started: queued ones, and those claimed
+/// ahead of a fire time later than `?2`.
+const DELETE_UNSTARTED: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
+    AND (status = 'queued' OR (status = 'running' AND fire_time > ?2))";
+
 /// Runs that succeeded: `?3` is a JSON array of `[run_id, version]`; the
 /// runs still held at that version are recorded and returned. (`+status`
 /// keeps the planner on the run ids given rather than on the status index.)
@@ -562,7 +567,7 @@ impl JobStore for SqliteStore {
     fn update_job<'a>(
         &'a self,
         id: &'a str,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
         change: Box<dyn Fn(&mut JobRecord) -> Result<bool, Error> + Send + Sync + 'a>,
     ) -> BoxFuture<'a, Result<Option<JobRecord>, Error>> {
         async move {
@@ -576,12 +581,31 @@ impl JobStore for SqliteStore {
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 let mut job = job_row(&row)?.record()?;
+                let (was_next, was_trigger) = (job.next_run_time, job.trigger.clone());
                 if !change(&mut job)? {
                     sqlx::query("DELETE FROM scheduler_jobs WHERE id = ?")
                         .bind(id)
                         .execute(&mut **tx)
                         .await?;
+                    sqlx::query(DELETE_UNSTARTED)
+                        .bind(id)
+                        .bind(micros(now))
+                        .execute(&mut **tx)
+                        .await?;
                     return Ok(None);
+                }
+                if job.next_run_time != was_next || job.trigger != was_trigger {
+                    // Paused or rescheduled: its runs claimed ahead of a fire
+                    // time that has not come are gone (the scheduler that
+                    // holds them checks before it starts them).
+                    sqlx::query(
+                        "DELETE FROM scheduler_runs WHERE job_id = ? AND status = 'running' \
+                         AND fire_time > ?",
+                    )
+                    .bind(id)
+                    .bind(micros(now))
+                    .execute(&mut **tx)
+                    .await?;
                 }
                 let c = JobColumns::of(&job)?;
                 sqlx::query(
@@ -603,13 +627,22 @@ impl JobStore for SqliteStore {
         .boxed()
     }
 
-    fn remove_jobs<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
+    fn remove_jobs<'a>(
+        &'a self,
+        ids: &'a [String],
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Vec<bool>, Error>> {
         async move {
             write_tx!(self, "removing jobs", tx, {
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
                     let done = sqlx::query("DELETE FROM scheduler_jobs WHERE id = ?")
                         .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query(DELETE_UNSTARTED)
+                        .bind(id)
+                        .bind(micros(now))
                         .execute(&mut **tx)
                         .await?;
                     out.push(done.rows_affected() > 0);
@@ -620,12 +653,19 @@ impl JobStore for SqliteStore {
         .boxed()
     }
 
-    fn remove_all_jobs(&self) -> BoxFuture<'_, Result<u64, Error>> {
+    fn remove_all_jobs(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<u64, Error>> {
         async move {
             write_tx!(self, "removing every job", tx, {
                 let done = sqlx::query("DELETE FROM scheduler_jobs")
                     .execute(&mut **tx)
                     .await?;
+                sqlx::query(
+                    "DELETE FROM scheduler_runs WHERE status = 'queued' \
+                     OR (status = 'running' AND fire_time > ?)",
+                )
+                .bind(micros(now))
+                .execute(&mut **tx)
+                .await?;
                 Ok(done.rows_affected())
             })
         }

@@ -65,6 +65,15 @@ fn every(s: u64) -> Trigger {
     Trigger::interval(Duration::from_secs(s)).expect("valid")
 }
 
+/// Every `s` seconds from `start` seconds after [`t0`].
+fn every_from(s: u64, start: i64) -> Trigger {
+    scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(s))
+        .start(secs(start))
+        .build()
+        .map(Trigger::Interval)
+        .expect("valid")
+}
+
 fn executed_run(job: &str) -> impl Fn(&Event) -> bool + '_ {
     move |e| matches!(e, Event::JobExecuted { job_id, .. } if &**job_id == job)
 }
@@ -830,26 +839,18 @@ async fn a_fire_time_claimed_ahead_waits_for_the_run_before_it_rather_than_being
         .app_data(Data::from(gate.clone()))
         .app_data(Data::from(Arc::new(Log::default())));
     let mut h = start_on(builder, clock.clone());
-    let every_10 = scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(10))
-        .start(secs(10))
-        .build()
-        .expect("valid");
     h.sched
         .add_job(held::with())
         .id("slow")
-        .trigger(Trigger::Interval(every_10))
+        .trigger(every_from(10, 10))
         .await
         .expect("added");
     // A probe due at 18: once it has run, the acquire at 18 (which also
     // looked at `slow`'s fire time 20, 5 s ahead) is over.
-    let probe = scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(100))
-        .start(secs(18))
-        .build()
-        .expect("valid");
     h.sched
         .add_job(record::with(1))
         .id("probe")
-        .trigger(Trigger::Interval(probe))
+        .trigger(every_from(100, 18))
         .await
         .expect("added");
     clock.advance(Duration::from_secs(10));
@@ -893,18 +894,11 @@ async fn runs_claimed_ahead_are_not_started_once_their_job_is_removed_or_paused(
         .claim_ahead(Duration::from_secs(5))
         .app_data(Data::from(log.clone()));
     let mut h = start_on(builder, clock.clone());
-    let from_10 = |every: u64| {
-        scheduler::trigger::IntervalTrigger::builder(Duration::from_secs(every))
-            .start(secs(10))
-            .build()
-            .map(Trigger::Interval)
-            .expect("valid")
-    };
     for id in ["removed", "paused"] {
         h.sched
             .add_job(record::with(0))
             .id(id)
-            .trigger(from_10(100))
+            .trigger(every_from(100, 10))
             .await
             .expect("added");
     }

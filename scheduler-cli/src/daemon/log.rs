@@ -9,10 +9,16 @@ use tokio::sync::mpsc;
 
 use crate::args::LogFormat;
 
-/// Installs the subscriber (level from `RUST_LOG`, default `info`).
+/// By default: `info`, but the library's own line for each run's outcome
+/// only when it failed: the daemon logs every outcome itself ("run
+/// succeeded" / "run failed"), so a success is one line, not two.
+const DEFAULT_FILTER: &str = "info,scheduler::executor::outcome=warn";
+
+/// Installs the subscriber (level from `RUST_LOG`, default [`DEFAULT_FILTER`]).
 pub(crate) fn init(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -310,11 +310,19 @@ pub(crate) fn report(
     duration: Duration,
     still_running: bool,
 ) {
+    // A target of their own (the run's span keeps the module's): a program
+    // that logs outcomes itself can leave these out and keep the span.
     match &outcome {
-        Outcome::Success => tracing::info!(?duration, "job run succeeded"),
-        Outcome::Failure(kind, msg) => {
-            tracing::error!(?kind, error = %msg, ?duration, "job run failed")
+        Outcome::Success => {
+            tracing::info!(target: "scheduler::executor::outcome", ?duration, "job run succeeded")
         }
+        Outcome::Failure(kind, msg) => tracing::error!(
+            target: "scheduler::executor::outcome",
+            ?kind,
+            error = %msg,
+            ?duration,
+            "job run failed"
+        ),
     }
     settle(
         env,

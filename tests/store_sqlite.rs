@@ -916,6 +916,9 @@ async fn runs_claimed_ahead_are_not_started_once_their_job_is_removed_or_paused(
     }
     h.sched.remove_job("removed").await.expect("removed");
     h.sched.pause_job("paused").await.expect("paused");
+    // The scheduler has taken in both changes (its mailbox is in order)
+    // before the clock moves on.
+    h.sched.wakeup().await.expect("woken");
     assert!(
         store.runs(None, 10).await.expect("history").is_empty(),
         "the runs claimed ahead are deleted with the change"

@@ -1,11 +1,9 @@
 //! One `[jobs.NAME]` table: the command, the trigger and the policies, each
 //! checked with its position; `[defaults]` gives the policies' defaults.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::time::Duration;
-
-use std::collections::HashMap;
 
 use scheduler::trigger::{
     parse_instant, parse_zone, CronFields, CronTrigger, Error as TriggerError, ErrorKind, Trigger,

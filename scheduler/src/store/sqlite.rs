@@ -293,7 +293,6 @@ async fn migrate_in(pool: &SqlitePool, target: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Completions, fenced: only the holder at the claimed version, of a running run.
 /// Due jobs advanced: `?1` is a JSON array of `[id, version, next_run_time]`;
 /// the jobs still at that version are moved on and returned.
 const ADVANCE_JOBS: &str =
@@ -316,10 +315,15 @@ const CLAIM_RUNS: &str = "INSERT INTO scheduler_runs (job_id, fire_time, attempt
     json_extract(value, '$[2]'), ?3 FROM json_each(?4) WHERE true \
     ON CONFLICT (job_id, fire_time) DO NOTHING RETURNING run_id, job_id, fire_time";
 
+/// The runs of job `?1` claimed ahead of a fire time later than `?2`.
+const DELETE_CLAIMED_AHEAD: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
+    AND status = 'running' AND fire_time > ?2";
 /// The runs of job `?1` that never started: queued ones, and those claimed
 /// ahead of a fire time later than `?2`.
 const DELETE_UNSTARTED: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
     AND (status = 'queued' OR (status = 'running' AND fire_time > ?2))";
+
+// Completions, fenced: only the holder at the claimed version, of a running run.
 
 /// Runs that succeeded: `?3` is a JSON array of `[run_id, version]`; the
 /// runs still held at that version are recorded and returned. (`+status`
@@ -598,14 +602,11 @@ impl JobStore for SqliteStore {
                     // Paused or rescheduled: its runs claimed ahead of a fire
                     // time that has not come are gone (the scheduler that
                     // holds them checks before it starts them).
-                    sqlx::query(
-                        "DELETE FROM scheduler_runs WHERE job_id = ? AND status = 'running' \
-                         AND fire_time > ?",
-                    )
-                    .bind(id)
-                    .bind(micros(now))
-                    .execute(&mut **tx)
-                    .await?;
+                    sqlx::query(DELETE_CLAIMED_AHEAD)
+                        .bind(id)
+                        .bind(micros(now))
+                        .execute(&mut **tx)
+                        .await?;
                 }
                 let c = JobColumns::of(&job)?;
                 sqlx::query(

@@ -937,3 +937,88 @@ async fn runs_claimed_ahead_are_not_started_once_their_job_is_removed_or_paused(
     assert_eq!(ran, vec!["probe".to_owned()], "only the probe ran");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_claim_and_a_batch_of_completions_name_exactly_the_runs_they_changed() {
+    let path = db("claim-complete");
+    let clock = TestClock::new(t0());
+    let (h, _log) = node(&path, &clock);
+    h.sched
+        .add_jobs(
+            (0..3)
+                .map(|i| {
+                    JobSpec::new(record::with(i))
+                        .id(format!("j{i}"))
+                        .trigger(every_from(10, 10 + i as i64))
+                })
+                .collect(),
+        )
+        .await
+        .expect("added");
+    h.shutdown().await;
+    let store = raw(&path).await;
+    let req = |node: &str| scheduler::stores::AcquireRequest {
+        node: node.into(),
+        now: secs(10),
+        functions: Arc::from(vec!["store_sqlite::record".to_owned()]),
+        limit: 100,
+        lease: Duration::from_secs(30),
+        lookahead: Duration::from_secs(2),
+    };
+    // Due at 10, and ahead at 11 and 12: three runs, in fire-time order.
+    let got = store.acquire(&req("n1")).await.expect("claimed");
+    let claimed: Vec<(&str, DateTime<Utc>)> = got
+        .claims
+        .iter()
+        .map(|c| (c.job_id.as_str(), c.scheduled_at))
+        .collect();
+    assert_eq!(
+        claimed,
+        vec![("j0", secs(10)), ("j1", secs(11)), ("j2", secs(12))]
+    );
+    let ids: std::collections::HashSet<u64> = got.claims.iter().map(|c| c.run_id).collect();
+    assert_eq!(ids.len(), 3, "a run id each: {ids:?}");
+    assert_eq!(got.next_due, Some(secs(20)), "the jobs moved on");
+    // Asked again, by another node: nothing is claimed twice.
+    let again = store.acquire(&req("n2")).await.expect("asked");
+    assert!(again.claims.is_empty(), "{:?}", again.claims);
+    // A batch where one completion presents a stale version (its lease was
+    // lost and the run taken over): that one is refused, the others kept.
+    let done = |c: &scheduler::stores::Claim, version: i64| scheduler::stores::Completion {
+        run_id: c.run_id,
+        version,
+        outcome: scheduler::stores::RunOutcome::Succeeded,
+        started_at: c.scheduled_at,
+    };
+    let batch = [
+        done(&got.claims[0], got.claims[0].version),
+        done(&got.claims[1], got.claims[1].version + 1),
+        done(&got.claims[2], got.claims[2].version),
+    ];
+    let recorded = store
+        .complete("n1", secs(13), &batch)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded, vec![true, false, true]);
+    // Another node cannot record a run it does not hold.
+    let foreign = store
+        .complete(
+            "n2",
+            secs(13),
+            &[done(&got.claims[1], got.claims[1].version)],
+        )
+        .await
+        .expect("asked");
+    assert_eq!(foreign, vec![false]);
+    let history = store.runs(None, 10).await.expect("history");
+    let status = |job: &str| {
+        history
+            .iter()
+            .find(|r| r.job_id == job)
+            .map(|r| r.status)
+            .expect("in the history")
+    };
+    assert_eq!(status("j0"), RunStatus::Succeeded);
+    assert_eq!(status("j1"), RunStatus::Running);
+    assert_eq!(status("j2"), RunStatus::Succeeded);
+}

@@ -293,14 +293,33 @@ async fn migrate_in(pool: &SqlitePool, target: usize) -> Result<(), Failure> {
     Ok(())
 }
 
+// The claim's statements answer in one row each: sqlx hands every row of a
+// result from its SQLite thread to the caller's on a channel, a wake-up of
+// each thread per row, which for a thousand runs a second cost more than
+// SQLite's own work.
+
+/// The jobs due by `?1` (of the functions in the JSON array `?2`, the first
+/// `?3` by fire time), as one JSON array of `[id, name, function, args,
+/// trigger, options, next_run_time, static_job, running, version]`, and the
+/// highest run id so far (the runs inserted after it are this claim's).
+const DUE_JOBS: &str = "SELECT json_group_array(json_array(id, name, function, args, trigger, \
+    options, next_run_time, static_job, running, version) ORDER BY next_run_time, id), \
+    (SELECT coalesce(max(run_id), 0) FROM scheduler_runs) \
+    FROM (SELECT j.id, j.name, j.function, j.args, j.trigger, j.options, j.next_run_time, \
+          j.static_job, j.version, \
+          (SELECT count(*) FROM scheduler_runs r WHERE r.job_id = j.id \
+           AND r.status IN ('running', 'queued')) AS running \
+          FROM scheduler_jobs j \
+          WHERE j.next_run_time IS NOT NULL AND j.next_run_time <= ?1 \
+          AND j.function IN (SELECT value FROM json_each(?2)) \
+          ORDER BY j.next_run_time, j.id LIMIT ?3)";
 /// Due jobs advanced: `?1` is a JSON array of `[id, version, next_run_time]`;
-/// the jobs still at that version are moved on and returned.
+/// the jobs at that version are moved on.
 const ADVANCE_JOBS: &str =
     "UPDATE scheduler_jobs SET next_run_time = due.next, version = version + 1 \
     FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS ver, \
           json_extract(value, '$[2]') AS next FROM json_each(?1)) AS due \
-    WHERE scheduler_jobs.id = due.id AND scheduler_jobs.version = due.ver \
-    RETURNING id";
+    WHERE scheduler_jobs.id = due.id AND scheduler_jobs.version = due.ver";
 /// Jobs whose trigger finished: `?1` is a JSON array of `[id, version]`; the
 /// jobs still at that version are deleted and returned.
 const FINISH_JOBS: &str = "DELETE FROM scheduler_jobs \
@@ -308,12 +327,22 @@ const FINISH_JOBS: &str = "DELETE FROM scheduler_jobs \
           FROM json_each(?1)) \
     RETURNING id";
 /// Runs claimed for node `?1`: `?4` is a JSON array of `[job_id, fire_time,
-/// payload]`; a fire time claimed before is skipped, the others returned.
+/// payload]`; a fire time claimed before is skipped.
 const CLAIM_RUNS: &str = "INSERT INTO scheduler_runs (job_id, fire_time, attempt, status, holder, \
     version, lease_until, payload, started_at) \
     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), 1, 'running', ?1, 1, ?2, \
     json_extract(value, '$[2]'), ?3 FROM json_each(?4) WHERE true \
-    ON CONFLICT (job_id, fire_time) DO NOTHING RETURNING run_id, job_id, fire_time";
+    ON CONFLICT (job_id, fire_time) DO NOTHING";
+/// The runs inserted after run id `?1` (AUTOINCREMENT: later ids are
+/// higher; the claim's transaction is the only writer), as one JSON array
+/// of `[run_id, job_id, fire_time]`.
+const CLAIMED_RUNS: &str = "SELECT json_group_array(json_array(run_id, job_id, fire_time)) \
+    FROM scheduler_runs WHERE run_id > ?1";
+/// The earliest fire time of a job of the functions in `?1`, and the
+/// earliest due time of a queued run.
+const NEXT_DUE: &str = "SELECT (SELECT min(next_run_time) FROM scheduler_jobs \
+    WHERE next_run_time IS NOT NULL AND function IN (SELECT value FROM json_each(?1))), \
+    (SELECT min(due_at) FROM scheduler_runs WHERE status = 'queued')";
 
 /// The runs of job `?1` claimed ahead of a fire time later than `?2`.
 const DELETE_CLAIMED_AHEAD: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
@@ -326,15 +355,21 @@ const DELETE_UNSTARTED: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
 // Completions, fenced: only the holder at the claimed version, of a running run.
 
 /// Runs that succeeded: `?3` is a JSON array of `[run_id, version]`; the
-/// runs still held at that version are recorded and returned. (`+status`
-/// keeps the planner on the run ids given rather than on the status index.)
+/// runs still held at that version are recorded. (`+status` keeps the
+/// planner on the run ids given rather than on the status index.)
 const SUCCEEDED_MANY: &str = "UPDATE scheduler_runs SET status = 'succeeded', finished_at = ?1, \
     lease_until = NULL, payload = NULL, error = NULL \
     FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS ver \
           FROM json_each(?3)) AS done \
     WHERE scheduler_runs.run_id = done.id AND scheduler_runs.version = done.ver \
-    AND holder = ?2 AND +status = 'running' \
-    RETURNING run_id";
+    AND holder = ?2 AND +status = 'running'";
+/// Of the runs of `?3` (as for [`SUCCEEDED_MANY`]), those it recorded, as a
+/// JSON array of run ids: asked only when it recorded fewer than it was
+/// given (a lease lost meanwhile).
+const SUCCEEDED_RUNS: &str = "SELECT json_group_array(r.run_id) FROM scheduler_runs r \
+    JOIN (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS ver \
+          FROM json_each(?3)) AS done ON r.run_id = done.id AND r.version = done.ver \
+    WHERE r.holder = ?2 AND r.status = 'succeeded' AND r.finished_at = ?1";
 const RETRYING: &str = "UPDATE scheduler_runs SET status = 'queued', due_at = ?, \
     lease_until = NULL, error = ? \
     WHERE run_id = ? AND holder = ? AND version = ? AND status = 'running'";
@@ -345,6 +380,44 @@ const FAILED: &str = "UPDATE scheduler_runs SET status = 'failed', finished_at =
 const JOB_COLUMNS: &str = "j.id, j.name, j.function, j.args, j.trigger, j.options, \
     j.next_run_time, j.static_job, \
     (SELECT count(*) FROM scheduler_runs r WHERE r.job_id = j.id AND r.status IN ('running', 'queued')) AS running";
+
+/// A row of [`DUE_JOBS`]: the columns of a [`JobRow`], then the version.
+type DueJob = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+);
+
+/// The job of a [`DUE_JOBS`] row, and its version.
+fn due_job(r: DueJob) -> (JobRow, i64) {
+    let job = JobRow {
+        id: r.0,
+        name: r.1,
+        function: r.2,
+        args: r.3,
+        trigger: r.4,
+        options: r.5,
+        next_run_time: r.6,
+        static_job: r.7 != 0,
+        running: r.8,
+    };
+    (job, r.9)
+}
+
+/// `[run_id, version]` of each completion.
+fn pairs_of(chunk: &[(usize, &Completion)]) -> Vec<(i64, i64)> {
+    chunk
+        .iter()
+        .map(|(_, c)| (i64::try_from(c.run_id).unwrap_or(i64::MAX), c.version))
+        .collect()
+}
 
 fn job_row(row: &SqliteRow) -> Result<JobRow, sqlx::Error> {
     Ok(JobRow {
@@ -809,19 +882,30 @@ impl JobStore for SqliteStore {
                     .filter(|(_, c)| c.outcome == RunOutcome::Succeeded)
                     .collect();
                 for chunk in succeeded.chunks(INSERT_CHUNK) {
-                    let pairs: Vec<(i64, i64)> = chunk
-                        .iter()
-                        .map(|(_, c)| (i64::try_from(c.run_id).unwrap_or(i64::MAX), c.version))
-                        .collect();
-                    let recorded: Vec<i64> = sqlx::query_scalar(SUCCEEDED_MANY)
+                    let pairs = to_json(&pairs_of(chunk), "finished runs")?;
+                    let done = sqlx::query(SUCCEEDED_MANY)
                         .bind(micros(now))
                         .bind(node)
-                        .bind(to_json(&pairs, "finished runs")?)
-                        .fetch_all(&mut **tx)
+                        .bind(&pairs)
+                        .execute(&mut **tx)
                         .await?;
-                    let recorded: std::collections::HashSet<i64> = recorded.into_iter().collect();
-                    for ((i, _), (run_id, _)) in chunk.iter().zip(&pairs) {
-                        out[*i] = recorded.contains(run_id);
+                    let all = done.rows_affected() == chunk.len() as u64;
+                    let recorded: HashSet<i64> = if all {
+                        HashSet::new()
+                    } else {
+                        let ids: String = sqlx::query_scalar(SUCCEEDED_RUNS)
+                            .bind(micros(now))
+                            .bind(node)
+                            .bind(&pairs)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                        from_json::<Vec<i64>>(&ids, "recorded runs")?
+                            .into_iter()
+                            .collect()
+                    };
+                    for (i, c) in chunk {
+                        let id = i64::try_from(c.run_id).unwrap_or(i64::MAX);
+                        out[*i] = all || recorded.contains(&id);
                     }
                 }
                 for (i, c) in done.iter().enumerate() {
@@ -1054,25 +1138,21 @@ async fn acquire_in(
         now,
         ..Acquired::default()
     };
-    let rows = sqlx::query(&format!(
-        "SELECT {JOB_COLUMNS}, j.version FROM scheduler_jobs j \
-         WHERE j.next_run_time IS NOT NULL AND j.next_run_time <= ? \
-         AND j.function IN (SELECT value FROM json_each(?)) \
-         ORDER BY j.next_run_time LIMIT ?"
-    ))
-    .bind(horizon)
-    .bind(functions)
-    .bind(limit)
-    .fetch_all(&mut **tx)
-    .await?;
+    let (due, last_run): (String, i64) = sqlx::query_as(DUE_JOBS)
+        .bind(horizon)
+        .bind(functions)
+        .bind(limit)
+        .fetch_one(&mut **tx)
+        .await?;
+    let rows: Vec<DueJob> = from_json(&due, "the due jobs")?;
     out.more = rows.len() as i64 >= limit;
     // Plan every due job, then advance them all (compare-and-swap on their
     // versions) and claim their runs, a statement each: a scheduler with a
-    // thousand jobs due pays four statements, not two thousand.
+    // thousand jobs due pays a handful of statements, not two thousand.
     let mut planned = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let version: i64 = row.try_get("version")?;
-        let job = job_row(row)?.record()?;
+    for row in rows {
+        let (job, version) = due_job(row);
+        let job = job.record()?;
         if let Some(p) = decide(&job, now, &mut out) {
             planned.push((job, version, p));
         }
@@ -1086,15 +1166,28 @@ async fn acquire_in(
         .filter(|(_, _, p)| p.next.is_none())
         .map(|(job, version, _)| (job.id.as_str(), *version))
         .collect();
-    // Jobs changed under us are left out: the next acquire sees them as
-    // they are now.
+    // The advanced jobs and the finished ones deleted get their runs.
     let mut advanced: HashSet<String> = HashSet::new();
     if !advance.is_empty() {
-        let ids: Vec<String> = sqlx::query_scalar(ADVANCE_JOBS)
+        let moved = sqlx::query(ADVANCE_JOBS)
             .bind(to_json(&advance, "due jobs")?)
-            .fetch_all(&mut **tx)
+            .execute(&mut **tx)
             .await?;
-        advanced.extend(ids);
+        // The transaction holds the write lock from its start: the versions
+        // just read are the versions now. Anything else is not a claim to
+        // make; the transaction is rolled back.
+        if moved.rows_affected() != advance.len() as u64 {
+            return Err(Failure::Our(Error::new(
+                ErrorKind::Store,
+                format!(
+                    "sqlite: {} of {} due jobs changed while the claim held the write lock; \
+                     nothing was claimed",
+                    advance.len() as u64 - moved.rows_affected().min(advance.len() as u64),
+                    advance.len()
+                ),
+            )));
+        }
+        advanced.extend(advance.iter().map(|(id, _, _)| id.to_string()));
     }
     if !finish.is_empty() {
         let ids: Vec<String> = sqlx::query_scalar(FINISH_JOBS)
@@ -1125,19 +1218,23 @@ async fn acquire_in(
         .collect();
     let mut run_ids: HashMap<(String, i64), i64> = HashMap::new();
     if !runs.is_empty() {
-        let rows = sqlx::query(CLAIM_RUNS)
+        sqlx::query(CLAIM_RUNS)
             .bind(&*req.node)
             .bind(lease_until)
             .bind(now_us)
             .bind(to_json(&runs, "runs")?)
-            .fetch_all(&mut **tx)
+            .execute(&mut **tx)
             .await?;
-        for row in &rows {
-            run_ids.insert(
-                (row.try_get("job_id")?, row.try_get("fire_time")?),
-                row.try_get("run_id")?,
-            );
-        }
+        let claimed: String = sqlx::query_scalar(CLAIMED_RUNS)
+            .bind(last_run)
+            .fetch_one(&mut **tx)
+            .await?;
+        let claimed: Vec<(i64, String, i64)> = from_json(&claimed, "claimed runs")?;
+        run_ids.extend(
+            claimed
+                .into_iter()
+                .map(|(run_id, job_id, fire_time)| ((job_id, fire_time), run_id)),
+        );
     }
     // Claims in the order of the plans (a fire time claimed before is not
     // returned, and not claimed again).
@@ -1225,17 +1322,10 @@ async fn acquire_in(
             attempt: u32::try_from(attempt + 1).unwrap_or(u32::MAX),
         });
     }
-    let next_job: Option<i64> = sqlx::query_scalar(
-        "SELECT min(next_run_time) FROM scheduler_jobs WHERE next_run_time IS NOT NULL \
-         AND function IN (SELECT value FROM json_each(?))",
-    )
-    .bind(functions)
-    .fetch_one(&mut **tx)
-    .await?;
-    let next_queued: Option<i64> =
-        sqlx::query_scalar("SELECT min(due_at) FROM scheduler_runs WHERE status = 'queued'")
-            .fetch_one(&mut **tx)
-            .await?;
+    let (next_job, next_queued): (Option<i64>, Option<i64>) = sqlx::query_as(NEXT_DUE)
+        .bind(functions)
+        .fetch_one(&mut **tx)
+        .await?;
     out.next_due = match (next_job, next_queued) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

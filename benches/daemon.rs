@@ -7,13 +7,16 @@
 //!   (`interval = "1s"` with starts 1 ms apart, "spread"), with the
 //!   daemon's default logging. Lateness (start of the command minus its
 //!   fire time, from the daemon's "run succeeded" line in its JSON log) and the daemon's own CPU (utime + stime of its
-//!   process, children excluded), each side by side with a baseline: a bare
-//!   tokio program spawning the same commands at the same times.
+//!   process, children excluded), each side by side with two baselines
+//!   spawning the same commands at the same times: a bare tokio program,
+//!   and a bare epoll loop on one thread (the least a program can do here
+//!   to start the commands and capture their output).
 //! - `startup`: the time from spawning the daemon to its "ready" line with
 //!   10 000 jobs in the config: on a fresh state file (all added), and again
 //!   on that state (all compared, none changed).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -187,7 +190,132 @@ fn load(bin: &Path) {
         );
         let _ = std::fs::remove_dir_all(&dir);
         baseline(label);
+        reactor(label);
     }
+}
+
+/// The fire time of the `n`-th run of a baseline: 1 000 a second, all at
+/// the top of the second (burst) or one a millisecond (spread).
+fn fire_offset(n: usize, spread: bool) -> Duration {
+    let second = Duration::from_secs((n / JOBS) as u64);
+    if spread {
+        second + Duration::from_millis((n % JOBS) as u64)
+    } else {
+        second
+    }
+}
+
+/// What the epoll loop watches under a key.
+enum Watched {
+    /// A pipe of a command's stdout or stderr, read until it closes.
+    Pipe(std::os::fd::OwnedFd),
+    /// A command, reaped when its pidfd is readable.
+    Command(Child, std::os::fd::OwnedFd),
+}
+
+/// The least a program can do here to run the commands of a scenario with
+/// their output captured: one thread, one epoll set, no runtime, no state,
+/// no log. Each command is spawned (`sh -c true`, in a process group of its
+/// own, stdout and stderr piped), its pipes read until they close, and it
+/// is reaped when its pidfd is readable. Lateness = the spawn call minus
+/// the fire time.
+fn reactor(label: &str) {
+    use rustix::buffer::spare_capacity;
+    use rustix::event::{epoll, Timespec};
+    use std::collections::HashMap;
+    let spread = label == "spread";
+    let me = std::process::id();
+    let ep = epoll::create(epoll::CreateFlags::CLOEXEC).expect("epoll");
+    let mut watched: HashMap<u64, Watched> = HashMap::new();
+    let mut events: Vec<epoll::Event> = Vec::with_capacity(256);
+    let mut buf = [0u8; 4096];
+    let mut key = 0u64;
+    let mut watch = |what: Watched, watched: &mut HashMap<u64, Watched>| {
+        key += 1;
+        let fd = match &what {
+            Watched::Pipe(fd) | Watched::Command(_, fd) => fd,
+        };
+        epoll::add(
+            &ep,
+            fd,
+            epoll::EventData::new_u64(key),
+            epoll::EventFlags::IN,
+        )
+        .expect("watched");
+        watched.insert(key, what);
+    };
+    let total = JOBS * (SECONDS as usize + 3);
+    let start = Instant::now() + Duration::from_secs(1);
+    let (mut next, mut lateness) = (0usize, Vec::with_capacity(total));
+    let (mut cpu0, mut t0, mut cpu) = (0.0, Instant::now(), 0.0);
+    while next < total || !watched.is_empty() {
+        while next < total && start + fire_offset(next, spread) <= Instant::now() {
+            if next == 3 * JOBS {
+                cpu0 = cpu_seconds(me);
+                t0 = Instant::now();
+                lateness.clear();
+            }
+            let at = start + fire_offset(next, spread);
+            lateness.push(at.elapsed().as_secs_f64() * 1000.0);
+            let mut child = Command::new("sh")
+                .args(["-c", "true"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .process_group(0)
+                .spawn()
+                .expect("spawned");
+            let pidfd = rustix::process::pidfd_open(
+                rustix::process::Pid::from_child(&child),
+                rustix::process::PidfdFlags::empty(),
+            )
+            .expect("pidfd");
+            let out = child.stdout.take().map(std::os::fd::OwnedFd::from);
+            let err = child.stderr.take().map(std::os::fd::OwnedFd::from);
+            for pipe in out.into_iter().chain(err) {
+                watch(Watched::Pipe(pipe), &mut watched);
+            }
+            watch(Watched::Command(child, pidfd), &mut watched);
+            next += 1;
+            if next == total {
+                cpu = (cpu_seconds(me) - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
+            }
+        }
+        let wait = if next < total {
+            (start + fire_offset(next, spread)).saturating_duration_since(Instant::now())
+        } else {
+            Duration::from_millis(100)
+        };
+        let timeout = Timespec {
+            tv_sec: wait.as_secs() as i64,
+            tv_nsec: i64::from(wait.subsec_nanos()),
+        };
+        events.clear();
+        if epoll::wait(&ep, spare_capacity(&mut events), Some(&timeout)).is_err() {
+            continue;
+        }
+        for event in &events {
+            let k = event.data.u64();
+            let done = match watched.get_mut(&k) {
+                Some(Watched::Pipe(fd)) => {
+                    !matches!(rustix::io::read(&*fd, &mut buf), Ok(n) if n > 0)
+                }
+                Some(Watched::Command(child, _)) => child.wait().is_ok(),
+                None => false,
+            };
+            if done {
+                // Closing the descriptor takes it out of the epoll set.
+                watched.remove(&k);
+            }
+        }
+    }
+    lateness.sort_by(f64::total_cmp);
+    println!(
+        "  baseline, {label} (one thread, epoll, no runtime): {} runs; lateness p50 {:.0} ms, p99 {:.0} ms; CPU {cpu:.1} % of a core",
+        lateness.len(),
+        percentile(&lateness, 0.5),
+        percentile(&lateness, 0.99),
+    );
 }
 
 /// A bare tokio program doing the least a scheduler of commands must: one

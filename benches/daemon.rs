@@ -31,6 +31,12 @@ fn main() {
     if run("load") {
         load(&bin);
     }
+    if run("baselines") {
+        for label in ["burst", "spread"] {
+            baseline(label);
+            reactor(label);
+        }
+    }
     if run("startup") {
         startup(&bin);
     }
@@ -225,6 +231,16 @@ fn reactor(label: &str) {
     use std::collections::HashMap;
     let spread = label == "spread";
     let me = std::process::id();
+    // Three descriptors a command: as many as the machine allows, for when
+    // commands pile up on a busy machine.
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let _ = rustix::process::setrlimit(
+        rustix::process::Resource::Nofile,
+        rustix::process::Rlimit {
+            current: limit.maximum,
+            ..limit
+        },
+    );
     let ep = epoll::create(epoll::CreateFlags::CLOEXEC).expect("epoll");
     let mut watched: HashMap<u64, Watched> = HashMap::new();
     let mut events: Vec<epoll::Event> = Vec::with_capacity(256);
@@ -264,7 +280,15 @@ fn reactor(label: &str) {
                 .stderr(Stdio::piped())
                 .process_group(0)
                 .spawn()
-                .expect("spawned");
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "spawned: {e}; {} watched, {} fds open",
+                        watched.len(),
+                        std::fs::read_dir("/proc/self/fd")
+                            .map(|d| d.count())
+                            .unwrap_or(0)
+                    )
+                });
             let pidfd = rustix::process::pidfd_open(
                 rustix::process::Pid::from_child(&child),
                 rustix::process::PidfdFlags::empty(),

@@ -10,6 +10,7 @@
 mod clock;
 #[cfg(feature = "http")]
 mod http;
+mod limits;
 mod log;
 mod notify;
 mod on_failure;
@@ -48,6 +49,7 @@ pub(crate) fn run(opts: &RunOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    limits::ensure_open_files(config.daemon.max_parallel);
     let system = actix_rt::System::new();
     match system.block_on(serve(opts, config)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -64,7 +64,31 @@ impl Daemon {
 
     /// Like [`Daemon::start`], with more environment variables.
     pub fn start_with(dir: &Path, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let mut child = Command::new(BIN)
+        Daemon::launch(&[], dir, config, extra, env)
+    }
+
+    /// Like [`Daemon::start`], run by `wrapper` (a program and its
+    /// arguments, before the daemon's path: `prlimit --nofile=...`).
+    pub fn start_under(wrapper: &[&str], dir: &Path, config: &str) -> Daemon {
+        Daemon::launch(wrapper, dir, config, &[], &[])
+    }
+
+    fn launch(
+        wrapper: &[&str],
+        dir: &Path,
+        config: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let mut child = command
             .arg("run")
             .arg(config)
             .args(["--log-format", "json"])

@@ -1022,3 +1022,54 @@ async fn a_claim_and_a_batch_of_completions_name_exactly_the_runs_they_changed()
     assert_eq!(status("j1"), RunStatus::Running);
     assert_eq!(status("j2"), RunStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn a_run_claimed_ahead_runs_with_the_arguments_its_job_was_changed_to() {
+    let path = db("ahead-modified");
+    let clock = TestClock::new(t0());
+    let log = Arc::new(Log::default());
+    let builder = Scheduler::builder()
+        .without_registered_jobs()
+        .store(SqliteStore::open(&path))
+        .claim_ahead(Duration::from_secs(5))
+        .app_data(Data::from(log.clone()));
+    let mut h = start_on(builder, clock.clone());
+    h.sched
+        .add_job(record::with(1))
+        .id("changed")
+        .trigger(every_from(100, 10))
+        .await
+        .expect("added");
+    // Wakes at 7.5 s and claims the fire time at 10 (5 s ahead).
+    clock.advance(Duration::from_secs(8));
+    h.sched.wakeup().await.expect("woken");
+    let store = raw(&path).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.runs(None, 10).await.expect("history").is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fire time at 10 claimed ahead"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Its arguments change before the run starts (as a reload of the
+    // daemon's config changes a command).
+    h.sched
+        .modify_job("changed", JobChanges::new().target(record::with(2)))
+        .await
+        .expect("modified");
+    h.sched.wakeup().await.expect("woken");
+    clock.advance(Duration::from_secs(3));
+    h.sched.wakeup().await.expect("woken");
+    h.expect("the run at 10", executed_run("changed")).await;
+    let args: Vec<u64> = log.runs().into_iter().map(|(_, _, n)| n).collect();
+    assert_eq!(
+        args,
+        vec![2],
+        "the fire time at 10 ran once, as the job is now"
+    );
+    let history = store.runs(None, 10).await.expect("history");
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].scheduled_at, secs(10));
+    h.shutdown().await;
+}

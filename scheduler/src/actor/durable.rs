@@ -593,13 +593,17 @@ impl SchedulerActor {
         let call = d
             .link
             .call(move |s| async move { s.release(&node, &runs).await }.boxed());
-        ctx.spawn(call.into_actor(self).map(|res, act, _ctx| {
+        ctx.spawn(call.into_actor(self).map(|res, act, ctx| {
             if let Some(d) = act.durable_mut() {
                 d.releasing = d.releasing.saturating_sub(1);
             }
-            if let Err(e) = res {
+            match res {
+                // What was given back is due at its fire time: claimed again
+                // now if that is inside the window (not while stopping).
+                Ok(()) if act.phase == Phase::Running => act.durable_acquire(ctx),
+                Ok(()) => {}
                 // Their leases lapse and recovery treats them like a dead node's.
-                act.store_failed(&e);
+                Err(e) => act.store_failed(&e),
             }
             act.maybe_finish_shutdown();
         }));

@@ -711,6 +711,18 @@ impl JobStore for PostgresStore {
                     .await?;
                     notify_with(tx, REMOVED).await?;
                 } else {
+                    // Changed otherwise: its runs claimed ahead keep their
+                    // fire times and take its new arguments and options.
+                    let now = db_now(tx).await?;
+                    sqlx::query(
+                        "UPDATE scheduler_runs SET payload = $3 WHERE job_id = $1 \
+                         AND status = 'running' AND fire_time > $2",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .bind(Payload::of(&job)?)
+                    .execute(&mut **tx)
+                    .await?;
                     notify(tx).await?;
                 }
                 Ok(Some(job))

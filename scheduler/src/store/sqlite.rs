@@ -347,6 +347,10 @@ const NEXT_DUE: &str = "SELECT (SELECT min(next_run_time) FROM scheduler_jobs \
 /// The runs of job `?1` claimed ahead of a fire time later than `?2`.
 const DELETE_CLAIMED_AHEAD: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
     AND status = 'running' AND fire_time > ?2";
+/// The runs of job `?1` claimed ahead of a fire time later than `?2` run
+/// as the job is now (`?3`, its payload): its arguments or options changed.
+const REPAYLOAD_CLAIMED_AHEAD: &str = "UPDATE scheduler_runs SET payload = ?3 \
+    WHERE job_id = ?1 AND status = 'running' AND fire_time > ?2";
 /// The runs of job `?1` that never started: queued ones, and those claimed
 /// ahead of a fire time later than `?2`.
 const DELETE_UNSTARTED: &str = "DELETE FROM scheduler_runs WHERE job_id = ?1 \
@@ -678,6 +682,17 @@ impl JobStore for SqliteStore {
                     sqlx::query(DELETE_CLAIMED_AHEAD)
                         .bind(id)
                         .bind(micros(now))
+                        .execute(&mut **tx)
+                        .await?;
+                } else {
+                    // Changed otherwise: its runs claimed ahead keep their
+                    // fire times and take its new arguments and options
+                    // (the scheduler that holds them gives them back, and
+                    // claims them again as they are now).
+                    sqlx::query(REPAYLOAD_CLAIMED_AHEAD)
+                        .bind(id)
+                        .bind(micros(now))
+                        .bind(Payload::of(&job)?)
                         .execute(&mut **tx)
                         .await?;
                 }

@@ -78,6 +78,26 @@ fn executed_run(job: &str) -> impl Fn(&Event) -> bool + '_ {
     move |e| matches!(e, Event::JobExecuted { job_id, .. } if &**job_id == job)
 }
 
+/// A scheduler on `path` and `clock` that claims 5 s ahead, with a fresh log.
+fn node_claiming_ahead(path: &Path, clock: &TestClock) -> (Harness, Arc<Log>) {
+    let log = Arc::new(Log::default());
+    let builder = Scheduler::builder()
+        .without_registered_jobs()
+        .store(SqliteStore::open(path))
+        .claim_ahead(Duration::from_secs(5))
+        .app_data(Data::from(log.clone()));
+    (start_on(builder, clock.clone()), log)
+}
+
+/// Waits (at most 10 s) until the history holds `n` runs.
+async fn runs_in_history(store: &SqliteStore, n: usize, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while store.runs(None, 10).await.expect("history").len() < n {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Opens the file directly, as another program would.
 async fn raw(path: &Path) -> SqliteStore {
     let store = SqliteStore::open(path);
@@ -887,13 +907,7 @@ async fn a_fire_time_claimed_ahead_waits_for_the_run_before_it_rather_than_being
 async fn runs_claimed_ahead_are_not_started_once_their_job_is_removed_or_paused() {
     let path = db("ahead-removed");
     let clock = TestClock::new(t0());
-    let log = Arc::new(Log::default());
-    let builder = Scheduler::builder()
-        .without_registered_jobs()
-        .store(SqliteStore::open(&path))
-        .claim_ahead(Duration::from_secs(5))
-        .app_data(Data::from(log.clone()));
-    let mut h = start_on(builder, clock.clone());
+    let (mut h, log) = node_claiming_ahead(&path, &clock);
     for id in ["removed", "paused"] {
         h.sched
             .add_job(record::with(0))
@@ -906,14 +920,7 @@ async fn runs_claimed_ahead_are_not_started_once_their_job_is_removed_or_paused(
     clock.advance(Duration::from_secs(8));
     h.sched.wakeup().await.expect("woken");
     let store = raw(&path).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.runs(None, 10).await.expect("history").len() < 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "both fire times claimed ahead"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    runs_in_history(&store, 2, "both fire times claimed ahead").await;
     h.sched.remove_job("removed").await.expect("removed");
     h.sched.pause_job("paused").await.expect("paused");
     // The scheduler has taken in both changes (its mailbox is in order)
@@ -1027,13 +1034,7 @@ async fn a_claim_and_a_batch_of_completions_name_exactly_the_runs_they_changed()
 async fn a_run_claimed_ahead_runs_with_the_arguments_its_job_was_changed_to() {
     let path = db("ahead-modified");
     let clock = TestClock::new(t0());
-    let log = Arc::new(Log::default());
-    let builder = Scheduler::builder()
-        .without_registered_jobs()
-        .store(SqliteStore::open(&path))
-        .claim_ahead(Duration::from_secs(5))
-        .app_data(Data::from(log.clone()));
-    let mut h = start_on(builder, clock.clone());
+    let (mut h, log) = node_claiming_ahead(&path, &clock);
     h.sched
         .add_job(record::with(1))
         .id("changed")
@@ -1044,14 +1045,7 @@ async fn a_run_claimed_ahead_runs_with_the_arguments_its_job_was_changed_to() {
     clock.advance(Duration::from_secs(8));
     h.sched.wakeup().await.expect("woken");
     let store = raw(&path).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while store.runs(None, 10).await.expect("history").is_empty() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the fire time at 10 claimed ahead"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    runs_in_history(&store, 1, "the fire time at 10 claimed ahead").await;
     // Its arguments change before the run starts (as a reload of the
     // daemon's config changes a command).
     h.sched

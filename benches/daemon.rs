@@ -342,13 +342,7 @@ fn reactor(label: &str) {
             }
         }
     }
-    lateness.sort_by(f64::total_cmp);
-    println!(
-        "  baseline, {label} (one thread, epoll, no runtime): {} runs; lateness p50 {:.0} ms, p99 {:.0} ms; CPU {cpu:.1} % of a core",
-        lateness.len(),
-        percentile(&lateness, 0.5),
-        percentile(&lateness, 0.99),
-    );
+    report_baseline(label, "one thread, epoll, no runtime", lateness, cpu);
 }
 
 /// A bare tokio program doing the least a scheduler of commands must: one
@@ -368,32 +362,25 @@ fn baseline(label: &str) {
         let start = tokio::time::Instant::now() + Duration::from_secs(1);
         let mut cpu0 = 0.0;
         let mut t0 = std::time::Instant::now();
-        for second in 0..(SECONDS + 3) {
-            if second == 3 {
+        for n in 0..JOBS * (SECONDS as usize + 3) {
+            if n == 3 * JOBS {
                 cpu0 = cpu_seconds(me);
                 t0 = std::time::Instant::now();
                 lateness.clear();
             }
-            for i in 0..JOBS {
-                let offset = if spread {
-                    Duration::from_millis(i as u64 % 1000)
-                } else {
-                    Duration::ZERO
-                };
-                let at = start + Duration::from_secs(second) + offset;
-                tokio::time::sleep_until(at).await;
-                lateness.push(at.elapsed().as_secs_f64() * 1000.0);
-                if let Ok(mut c) = tokio::process::Command::new("sh")
-                    .args(["-c", "true"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                {
-                    tokio::spawn(async move {
-                        let _ = c.wait().await;
-                    });
-                }
+            let at = start + fire_offset(n, spread);
+            tokio::time::sleep_until(at).await;
+            lateness.push(at.elapsed().as_secs_f64() * 1000.0);
+            if let Ok(mut c) = tokio::process::Command::new("sh")
+                .args(["-c", "true"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+            {
+                tokio::spawn(async move {
+                    let _ = c.wait().await;
+                });
             }
         }
         (
@@ -401,10 +388,14 @@ fn baseline(label: &str) {
             (cpu_seconds(me) - cpu0) / t0.elapsed().as_secs_f64() * 100.0,
         )
     });
-    let mut lateness = lateness;
+    report_baseline(label, "tokio timer + spawn", lateness, cpu);
+}
+
+/// A baseline's line: its runs, their lateness (ms) and its CPU (%).
+fn report_baseline(label: &str, kind: &str, mut lateness: Vec<f64>, cpu: f64) {
     lateness.sort_by(f64::total_cmp);
     println!(
-        "  baseline, {label} (tokio timer + spawn): {} runs; lateness p50 {:.0} ms, p99 {:.0} ms; CPU {cpu:.1} % of a core",
+        "  baseline, {label} ({kind}): {} runs; lateness p50 {:.0} ms, p99 {:.0} ms; CPU {cpu:.1} % of a core",
         lateness.len(),
         percentile(&lateness, 0.5),
         percentile(&lateness, 0.99),

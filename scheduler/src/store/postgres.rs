@@ -697,10 +697,10 @@ impl JobStore for PostgresStore {
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
+                let now = db_now(tx).await?;
                 if job.next_run_time != was_next || job.trigger != was_trigger {
                     // Paused or rescheduled: its runs claimed ahead of a fire
                     // time that has not come are gone, and their holders told.
-                    let now = db_now(tx).await?;
                     sqlx::query(
                         "DELETE FROM scheduler_runs WHERE job_id = $1 AND status = 'running' \
                          AND fire_time > $2",
@@ -713,7 +713,6 @@ impl JobStore for PostgresStore {
                 } else {
                     // Changed otherwise: its runs claimed ahead keep their
                     // fire times and take its new arguments and options.
-                    let now = db_now(tx).await?;
                     sqlx::query(
                         "UPDATE scheduler_runs SET payload = $3 WHERE job_id = $1 \
                          AND status = 'running' AND fire_time > $2",
